@@ -1,0 +1,312 @@
+"""Catalog operations: index objects, answer queries, dump for comparison."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, and_, create_engine, delete, event, func, insert, select
+from sqlalchemy.engine import Connection
+
+from labelcollections.catalog.tables import (
+    ALL_TABLES,
+    collections,
+    images,
+    label_classes,
+    label_images,
+    memberships,
+    metadata,
+)
+from labelcollections.model.collection import LabelCollection
+from labelcollections.model.images import LabelImage, ReferenceImage
+from labelcollections.model.provenance import parse_software
+from labelcollections.model.records import to_record
+
+
+@dataclass(frozen=True)
+class LabelImageFilter:
+    """What ``find`` matches; every given field must match (AND), text is case-insensitive."""
+
+    method: str | None = None
+    software: str | None = None
+    author: str | None = None
+    label_type: str | None = None
+    version: str | None = None
+    class_name: str | None = None
+    image: str | None = None
+    collection: str | None = None
+    name: str | None = None
+    derived_from: str | None = None
+    model_sha256: str | None = None
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _enable_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Catalog:
+    """The SQL index of a repository. Every public write is one transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _enable_foreign_keys)
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def index_image(self, image: ReferenceImage, store: str) -> None:
+        with self.engine.begin() as connection:
+            self._put_image(connection, image, store)
+
+    def index_label_image(
+        self, label: LabelImage, store_path: str, collections_now: Sequence[LabelCollection]
+    ) -> None:
+        """Add a label image and the new state of the collections it joined, atomically."""
+        with self.engine.begin() as connection:
+            self._put_label(connection, label, store_path)
+            for collection in collections_now:
+                self._put_collection(connection, collection)
+
+    def index_collection(self, collection: LabelCollection) -> None:
+        with self.engine.begin() as connection:
+            self._put_collection(connection, collection)
+
+    def index_import(
+        self,
+        image: ReferenceImage,
+        store: str,
+        labels: Sequence[tuple[LabelImage, str]],
+        image_collections: Sequence[LabelCollection],
+    ) -> None:
+        """Add an imported image with everything it brings, atomically."""
+        with self.engine.begin() as connection:
+            self._put_entry(connection, image, store, labels, image_collections)
+
+    def rebuild(
+        self,
+        entries: Iterable[
+            tuple[ReferenceImage, str, Sequence[tuple[LabelImage, str]], Sequence[LabelCollection]]
+        ],
+    ) -> None:
+        """Replace the whole index with what the stores say, in one transaction."""
+        with self.engine.begin() as connection:
+            for table in reversed(ALL_TABLES):
+                connection.execute(delete(table))
+            for image, store, labels, image_collections in entries:
+                self._put_entry(connection, image, store, labels, image_collections)
+
+    def _put_entry(
+        self,
+        connection: Connection,
+        image: ReferenceImage,
+        store: str,
+        labels: Sequence[tuple[LabelImage, str]],
+        image_collections: Sequence[LabelCollection],
+    ) -> None:
+        self._put_image(connection, image, store)
+        for label, path in labels:
+            self._put_label(connection, label, path)
+        for collection in image_collections:
+            self._put_collection(connection, collection)
+
+    def _put_image(self, connection: Connection, image: ReferenceImage, store: str) -> None:
+        connection.execute(delete(images).where(images.c.id == image.id))
+        connection.execute(
+            insert(images).values(
+                id=image.id,
+                name=image.name,
+                store=store,
+                source=image.source,
+                dtype=image.dtype,
+                shape=_json(list(image.shape)),
+                axes=_json(list(image.axis_names)),
+                levels=len(image.levels),
+                content_hash=image.content_hash,
+                omero_image_id=image.omero_image_id,
+                record=_json(to_record(image)),
+            )
+        )
+
+    def _put_label(self, connection: Connection, label: LabelImage, store_path: str) -> None:
+        provenance = label.provenance
+        connection.execute(
+            insert(label_images).values(
+                id=label.id,
+                image_id=label.image_id,
+                name=label.name,
+                version=label.version,
+                store_path=store_path,
+                label_type=label.label_type.value,
+                dtype=label.dtype,
+                shape=_json(list(label.shape)),
+                method=provenance.method.value,
+                software=provenance.software,
+                software_version=provenance.software_version,
+                author=provenance.author,
+                created=provenance.created.isoformat(),
+                model_name=provenance.model_name,
+                model_version=provenance.model_version,
+                model_sha256=provenance.model_sha256,
+                training_data=provenance.training_data,
+                reference_hash=provenance.reference_hash,
+                content_hash=provenance.content_hash,
+                derived_from=provenance.derived_from,
+                record=_json(to_record(label)),
+            )
+        )
+        classes = [
+            {"label_image_id": label.id, "value": c.value, "name": c.name}
+            for c in label.label_schema.classes
+        ]
+        if classes:
+            connection.execute(insert(label_classes), classes)
+
+    def _put_collection(self, connection: Connection, collection: LabelCollection) -> None:
+        connection.execute(delete(memberships).where(memberships.c.collection_id == collection.id))
+        connection.execute(delete(collections).where(collections.c.id == collection.id))
+        provenance = collection.provenance
+        connection.execute(
+            insert(collections).values(
+                id=collection.id,
+                image_id=collection.image_id,
+                name=collection.name,
+                description=collection.description,
+                method=provenance.method.value if provenance else None,
+                author=provenance.author if provenance else None,
+                created=provenance.created.isoformat() if provenance else None,
+                record=_json(to_record(collection)),
+            )
+        )
+        rows = [
+            {"collection_id": collection.id, "label_image_id": member, "position": position}
+            for position, member in enumerate(collection.members)
+        ]
+        if rows:
+            connection.execute(insert(memberships), rows)
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def images(self) -> list[tuple[ReferenceImage, str]]:
+        """Every image with its store path, by name."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(images.c.record, images.c.store).order_by(images.c.name)
+            )
+            return [(ReferenceImage.model_validate_json(r.record), r.store) for r in rows]
+
+    def collections(self, image_id: str | None = None) -> list[LabelCollection]:
+        query = select(collections.c.record).order_by(collections.c.image_id, collections.c.name)
+        if image_id is not None:
+            query = query.where(collections.c.image_id == image_id)
+        with self.engine.connect() as connection:
+            return [
+                LabelCollection.model_validate_json(r.record) for r in connection.execute(query)
+            ]
+
+    def label_images(self, image_id: str | None = None) -> list[tuple[LabelImage, str]]:
+        query = select(label_images.c.record, label_images.c.store_path).order_by(
+            label_images.c.image_id, label_images.c.name, label_images.c.version
+        )
+        if image_id is not None:
+            query = query.where(label_images.c.image_id == image_id)
+        with self.engine.connect() as connection:
+            return [
+                (LabelImage.model_validate_json(r.record), r.store_path)
+                for r in connection.execute(query)
+            ]
+
+    def find(self, query: LabelImageFilter) -> list[LabelImage]:
+        """Label images matching every condition of ``query``, by image, name and version."""
+        conditions = []
+        lower = func.lower
+        if query.method:
+            conditions.append(label_images.c.method == query.method)
+        if query.software:
+            name, version = parse_software(query.software)
+            conditions.append(lower(label_images.c.software) == name.lower())
+            if version:
+                conditions.append(label_images.c.software_version == version)
+        if query.author:
+            conditions.append(lower(label_images.c.author) == query.author.lower())
+        if query.label_type:
+            conditions.append(label_images.c.label_type == query.label_type)
+        if query.version:
+            conditions.append(label_images.c.version == query.version)
+        if query.name:
+            conditions.append(label_images.c.name == query.name)
+        if query.derived_from:
+            conditions.append(label_images.c.derived_from == query.derived_from)
+        if query.model_sha256:
+            conditions.append(lower(label_images.c.model_sha256) == query.model_sha256.lower())
+        if query.image:
+            conditions.append(
+                label_images.c.image_id.in_(select(images.c.id).where(images.c.name == query.image))
+            )
+        if query.class_name:
+            conditions.append(
+                label_images.c.id.in_(
+                    select(label_classes.c.label_image_id).where(
+                        lower(label_classes.c.name) == query.class_name.lower()
+                    )
+                )
+            )
+        if query.collection:
+            conditions.append(
+                label_images.c.id.in_(
+                    select(memberships.c.label_image_id)
+                    .join(collections, collections.c.id == memberships.c.collection_id)
+                    .where(collections.c.name == query.collection)
+                )
+            )
+        statement = (
+            select(label_images.c.record)
+            .join(images, images.c.id == label_images.c.image_id)
+            .where(and_(True, *conditions))
+            .order_by(images.c.name, label_images.c.name, label_images.c.version)
+        )
+        with self.engine.connect() as connection:
+            return [LabelImage.model_validate_json(r.record) for r in connection.execute(statement)]
+
+    def lineage(self, label_image_id: str) -> list[LabelImage]:
+        """The label image's ancestors (oldest first), itself, then its descendants."""
+        records = {label.id: label for label, _ in self.label_images()}
+        if label_image_id not in records:
+            return []
+        ancestors: list[LabelImage] = []
+        current = records[label_image_id].provenance.derived_from
+        while current is not None and current in records and records[current] not in ancestors:
+            ancestors.insert(0, records[current])
+            current = records[current].provenance.derived_from
+        descendants: list[LabelImage] = []
+        frontier = [label_image_id]
+        while frontier:
+            children = [
+                label
+                for label in records.values()
+                if label.provenance.derived_from in frontier and label not in descendants
+            ]
+            descendants.extend(sorted(children, key=lambda label: label.provenance.created))
+            frontier = [child.id for child in children]
+        return [*ancestors, records[label_image_id], *descendants]
+
+    def dump(self) -> dict[str, list[dict[str, Any]]]:
+        """Every table's rows in a stable order, to compare two catalogs."""
+        result: dict[str, list[dict[str, Any]]] = {}
+        with self.engine.connect() as connection:
+            for table in ALL_TABLES:
+                rows = connection.execute(select(table)).mappings()
+                result[table.name] = sorted((dict(row) for row in rows), key=_json)
+        return result

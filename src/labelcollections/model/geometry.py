@@ -1,0 +1,80 @@
+"""Geometry rules between a label image and its reference image."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from labelcollections.errors import InputError
+from labelcollections.model.images import Level
+from labelcollections.model.vocabulary import LABEL_DTYPES
+
+
+def label_axes_order(
+    label_axes: Sequence[str] | None, label_ndim: int, reference_axes: Sequence[str], source: str
+) -> tuple[list[int], tuple[str, ...]]:
+    """How to bring label pixels into the reference's axis order.
+
+    Returns the transposition of the label array and the reference axes it then covers. Without
+    named axes, the label's axes are taken to be the reference's last ``ndim`` axes (a 2D mask of
+    a (c, y, x) image is a (y, x) mask). Missing axes become size 1 later.
+    """
+    if label_axes is None:
+        if label_ndim > len(reference_axes):
+            raise InputError(
+                source,
+                "shape",
+                f"at most {len(reference_axes)} dimensions like the reference image"
+                f" {tuple(reference_axes)} (got {label_ndim})",
+            )
+        return list(range(label_ndim)), tuple(reference_axes[len(reference_axes) - label_ndim :])
+    unknown = [axis for axis in label_axes if axis not in reference_axes]
+    if unknown or len(set(label_axes)) != len(label_axes):
+        raise InputError(
+            source,
+            "axes",
+            f"axes among the reference image's {tuple(reference_axes)} (got {tuple(label_axes)})",
+        )
+    covered = tuple(axis for axis in reference_axes if axis in label_axes)
+    return [list(label_axes).index(axis) for axis in covered], covered
+
+
+def expanded_shape(
+    shape: Sequence[int], covered: Sequence[str], reference_axes: Sequence[str]
+) -> tuple[int, ...]:
+    """The label shape in all reference axes, 1 where the label lacks an axis."""
+    sizes = dict(zip(covered, shape, strict=True))
+    return tuple(sizes.get(axis, 1) for axis in reference_axes)
+
+
+def check_label_shape(
+    shape: Sequence[int], reference_shape: Sequence[int], reference_axes: Sequence[str], source: str
+) -> None:
+    """Each label dimension equals the image's or is 1 (an irrelevant axis), as NGFF says."""
+    if len(shape) != len(reference_shape) or any(
+        n not in (r, 1) for n, r in zip(shape, reference_shape, strict=True)
+    ):
+        raise InputError(
+            source,
+            "shape",
+            f"the reference image's shape {tuple(reference_shape)} over axes"
+            f" {tuple(reference_axes)}, or 1 in an irrelevant axis (got {tuple(shape)})",
+        )
+
+
+def check_label_dtype(dtype: str, source: str) -> None:
+    if dtype not in LABEL_DTYPES:
+        raise InputError(
+            source, "dtype", f"integer label pixels ({', '.join(LABEL_DTYPES)}) (got {dtype})"
+        )
+
+
+def label_levels(shape: Sequence[int], image_levels: Sequence[Level]) -> tuple[Level, ...]:
+    """Label pyramid levels matching the image's, keeping size-1 axes at size 1 and scale 1."""
+    return tuple(
+        level.model_copy(
+            update={
+                "shape": tuple(1 if n == 1 else s for n, s in zip(shape, level.shape, strict=True))
+            }
+        )
+        for level in image_levels
+    )

@@ -1,0 +1,63 @@
+"""Provenance: how a label image or a collection was made, by whom, from what."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
+
+from labelcollections.model.vocabulary import Method
+
+
+def _as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("a time with a UTC offset (ISO 8601, e.g. 2026-01-31T12:00:00Z)")
+    return value.astimezone(UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+Sha256 = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
+
+
+def utc_now() -> datetime:
+    """The current time in UTC, at whole milliseconds so every home stores it exactly."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class Provenance(BaseModel):
+    """Who made a label image, how, with what and from which pixels.
+
+    ``content_hash`` and ``reference_hash`` are ``sha256:<hex>`` digests of level-0 pixels (see
+    docs/format.md for the byte order), so a copy anywhere can be checked against its origin.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    method: Method
+    software: str | None = None
+    software_version: str | None = None
+    author: str | None = None
+    created: UtcDateTime = Field(default_factory=utc_now)
+    parameters: dict[str, JsonValue] = Field(default_factory=dict)
+    model_name: str | None = None
+    model_version: str | None = None
+    model_sha256: str | None = None
+    training_data: str | None = None
+    reference_hash: Sha256 | None = None
+    content_hash: Sha256 | None = None
+    derived_from: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON, leaving out fields that are unset (None or empty)."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        if not self.parameters:
+            data.pop("parameters", None)
+        return data
+
+
+def parse_software(spec: str) -> tuple[str, str | None]:
+    """Split ``name==version`` (pip style) or ``name`` into its parts."""
+    name, _, version = spec.partition("==")
+    return name.strip(), (version.strip() or None)

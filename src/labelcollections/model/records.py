@@ -1,0 +1,12 @@
+"""JSON records of model objects, as stored in Zarr attributes and RFC-8 documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+def to_record(model: BaseModel, *, exclude: set[str] | None = None) -> dict[str, Any]:
+    """Plain JSON of a model, leaving out unset (None) fields."""
+    return model.model_dump(mode="json", exclude_none=True, exclude=exclude)

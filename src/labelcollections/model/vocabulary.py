@@ -1,0 +1,40 @@
+"""Controlled vocabularies shared by every layer.
+
+Values are the exact strings written to OME-Zarr, the catalog and OMERO annotations, so they
+never change once released.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class LabelType(StrEnum):
+    """What a label value means: a class (semantic), an object (instance) or both (panoptic)."""
+
+    SEMANTIC = "semantic"
+    INSTANCE = "instance"
+    PANOPTIC = "panoptic"
+
+
+class Method(StrEnum):
+    """How a label image (or a collection) came to be."""
+
+    MANUAL = "manual"
+    ALGORITHM = "algorithm"
+    MACHINE_LEARNING = "machine-learning"
+    IMPORTED = "imported"
+    CONVERTED = "converted"
+
+
+LABEL_DTYPES: tuple[str, ...] = (
+    "uint8",
+    "int8",
+    "uint16",
+    "int16",
+    "uint32",
+    "int32",
+    "uint64",
+    "int64",
+)
+"""The integer data types NGFF 0.5 allows for label pixels."""

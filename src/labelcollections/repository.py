@@ -1,0 +1,643 @@
+"""The repository: OME-Zarr stores plus the catalog that indexes them. Every use case lives here.
+
+On disk::
+
+    <repo>/
+      labelcollections.json          marks the folder as a repository
+      catalog.sqlite                 the index (rebuildable from the stores)
+      images/<image>.ome.zarr/       one store per reference image, with its labels and collections
+
+The stores are the truth; the catalog is updated after each store write, in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import zarr
+
+from labelcollections import __version__
+from labelcollections.catalog import Catalog, LabelImageFilter
+from labelcollections.errors import ConflictError, InputError, NotFoundError
+from labelcollections.model.collection import LabelCollection
+from labelcollections.model.collection_document import from_document, to_document
+from labelcollections.model.geometry import (
+    check_label_dtype,
+    check_label_shape,
+    expanded_shape,
+    label_axes_order,
+    label_levels,
+)
+from labelcollections.model.images import Axis, LabelImage, Level, ReferenceImage
+from labelcollections.model.label_schema import LabelSchema
+from labelcollections.model.names import check_name, new_id
+from labelcollections.model.ngff_labels import image_label_metadata, labels_group_metadata
+from labelcollections.model.ngff_multiscales import NgffVersion
+from labelcollections.model.provenance import Provenance, utc_now
+from labelcollections.model.records import to_record
+from labelcollections.model.vocabulary import LabelType, Method
+from labelcollections.progress import Progress, SilentProgress
+from labelcollections.storage.hashing import content_hash
+from labelcollections.storage.importing import ImportPlan, plan_import
+from labelcollections.storage.locations import is_url, normalise
+from labelcollections.storage.ome_zarr_store import (
+    OUR_KEY,
+    ImageStore,
+    ZarrArray,
+    join_key,
+    write_multiscale_group,
+    write_plain_group,
+)
+from labelcollections.storage.publish import remove_leftovers, staged_directory, write_json_atomic
+from labelcollections.storage.pyramid import (
+    Downsampling,
+    downsample_image,
+    downsample_labels,
+    level_shapes,
+)
+from labelcollections.storage.sources import read_pixels
+from labelcollections.storage.tiff import AXIS_TYPES, NGFF_AXIS_ORDER
+
+MARKER_FILE = "labelcollections.json"
+CATALOG_FILE = "catalog.sqlite"
+IMAGES_DIR = "images"
+STORE_SUFFIX = ".ome.zarr"
+REPOSITORY_FORMAT = {"format": "labelcollections-repository", "version": 1}
+
+
+@dataclass(frozen=True)
+class VerifyProblem:
+    """A recorded hash that the pixels no longer match."""
+
+    what: str
+    recorded: str | None
+    actual: str
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    image: ReferenceImage
+    collections: tuple[LabelCollection, ...]
+    labels: tuple[LabelImage, ...]
+
+
+def open_repository(path: str | Path, progress: Progress | None = None) -> Repository:
+    """Open an existing repository (the Python API's entry point)."""
+    return Repository.open(path, progress)
+
+
+class Repository:
+    """A local repository of reference images, label images and collections."""
+
+    def __init__(self, root: Path, progress: Progress | None = None) -> None:
+        self.root = root
+        self.progress: Progress = progress or SilentProgress()
+        self.catalog = Catalog(f"sqlite:///{root / CATALOG_FILE}")
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    @classmethod
+    def init(cls, path: str | Path, progress: Progress | None = None) -> Repository:
+        """Create a repository in an empty (or new) folder."""
+        root = Path(path).expanduser().resolve()
+        if (root / MARKER_FILE).exists():
+            raise ConflictError(str(root), "repository", "a folder that is not a repository yet")
+        if root.exists() and any(root.iterdir()):
+            raise ConflictError(str(root), "folder", "an empty or new folder")
+        (root / IMAGES_DIR).mkdir(parents=True, exist_ok=True)
+        write_json_atomic(root / MARKER_FILE, REPOSITORY_FORMAT)
+        return cls(root, progress)
+
+    @classmethod
+    def open(cls, path: str | Path, progress: Progress | None = None) -> Repository:
+        root = Path(path).expanduser().resolve()
+        if not (root / MARKER_FILE).is_file():
+            raise NotFoundError(str(root), "repository", f"a folder made by 'init' ({MARKER_FILE})")
+        return cls(root, progress)
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    def __enter__(self) -> Repository:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- reference images ---------------------------------------------------------------------
+
+    def add_image(
+        self,
+        source: str | Path | np.ndarray,
+        name: str,
+        *,
+        axes: Sequence[str] | None = None,
+        scale: Sequence[float] | None = None,
+        units: dict[str, str] | None = None,
+    ) -> ReferenceImage:
+        """Add a reference image from a TIFF/OME-TIFF/.npy file or an array, or register an
+        existing OME-Zarr (path or URL) read-only."""
+        check_name(name, "image name")
+        if any(image.name == name for image, _ in self.catalog.images()):
+            raise ConflictError(name, "image name", "a name not used by another image")
+        if isinstance(source, str | Path) and _looks_like_zarr(str(source)):
+            return self._register_image(str(source), name)
+        pixels = read_pixels(source)
+        data = pixels.data
+        if data.dtype.kind not in "uif" or data.ndim < 2 or data.ndim > 5:
+            raise InputError(
+                pixels.source, "pixels", f"a 2D to 5D numeric array (got {data.ndim}D {data.dtype})"
+            )
+        axis_names = tuple(axes or pixels.axes or NGFF_AXIS_ORDER[5 - data.ndim :])
+        if len(axis_names) != data.ndim:
+            raise InputError(pixels.source, "axes", f"{data.ndim} axis names (got {axis_names})")
+        level_scale = tuple(scale or pixels.scale or (1.0,) * data.ndim)
+        unit_map = units or pixels.units
+        shapes = level_shapes(data.shape, axis_names)
+        levels = tuple(
+            Level(
+                path=str(index),
+                shape=shape,
+                scale=tuple(
+                    s * base / n if name_ in ("y", "x") else s
+                    for s, base, n, name_ in zip(
+                        level_scale, data.shape, shape, axis_names, strict=True
+                    )
+                ),
+            )
+            for index, shape in enumerate(shapes)
+        )
+        image = ReferenceImage(
+            id=new_id(),
+            name=name,
+            axes=tuple(
+                Axis(name=a, type=AXIS_TYPES.get(a), unit=unit_map.get(a)) for a in axis_names
+            ),
+            dtype=str(data.dtype),
+            levels=levels,
+            content_hash=content_hash(data),
+        )
+        arrays = [data]
+        for level in levels[1:]:
+            arrays.append(downsample_image(arrays[-1], level.shape))
+        destination = self._store_path(name)
+        with (
+            self.progress.task(f"Writing image {name}", len(arrays)) as advance,
+            staged_directory(destination) as staging,
+        ):
+            write_multiscale_group(
+                staging,
+                arrays,
+                image.axes,
+                image.levels,
+                "0.5",
+                {},
+                _image_attributes(image),
+                name=name,
+                on_level=lambda done, total: advance(1),
+            )
+        self.catalog.index_image(image, self._relative(destination))
+        return image
+
+    def _register_image(self, location: str, name: str) -> ReferenceImage:
+        location = normalise(location)
+        store = ImageStore.open(location)
+        multiscale = store.multiscale()
+        if multiscale is None:
+            raise InputError(
+                location, "multiscales", "an OME-Zarr image (a group with multiscales)"
+            )
+        with self.progress.task(f"Hashing {name}", 1) as advance:
+            digest = content_hash(store.array(multiscale.levels[0].path))
+            advance(1)
+        image = ReferenceImage(
+            id=new_id(),
+            name=name,
+            axes=multiscale.axes,
+            dtype=multiscale.dtype,
+            levels=multiscale.levels,
+            source=location,
+            content_hash=digest,
+        )
+        destination = self._store_path(name)
+        with staged_directory(destination) as staging:
+            write_plain_group(staging, _image_attributes(image), store.ngff_version)
+        self.catalog.index_image(image, self._relative(destination))
+        return image
+
+    def images(self) -> list[ReferenceImage]:
+        return [image for image, _ in self.catalog.images()]
+
+    def image(self, name_or_id: str) -> ReferenceImage:
+        for image, _ in self.catalog.images():
+            if name_or_id in (image.name, image.id):
+                return image
+        raise NotFoundError(name_or_id, "image", f"an image of the repository at {self.root}")
+
+    def image_levels(self, image: ReferenceImage) -> list[ZarrArray]:
+        """The reference pixels, level by level (read from the source if registered)."""
+        store = ImageStore.open(image.source) if image.source else self._store(image)
+        return [store.array(level.path) for level in image.levels]
+
+    # -- label images -------------------------------------------------------------------------
+
+    def add_labels(
+        self,
+        image_name: str,
+        source: str | Path | np.ndarray,
+        *,
+        collection: str,
+        name: str,
+        label_type: LabelType | str,
+        provenance: Provenance,
+        version: str = "v1",
+        label_schema: LabelSchema | None = None,
+        axes: Sequence[str] | None = None,
+        downsampling: Downsampling = "nearest",
+    ) -> LabelImage:
+        """Add a label image of ``image_name`` to ``collection`` (created when new).
+
+        The pixels must be integers with the image's shape (or 1 in an irrelevant axis). The
+        pyramid gets the image's number of levels; content hashes go into the provenance.
+        """
+        image = self.image(image_name)
+        check_name(collection, "collection name")
+        pixels = read_pixels(source)
+        check_label_dtype(str(pixels.data.dtype), pixels.source)
+        order, covered = label_axes_order(
+            axes or pixels.axes, pixels.data.ndim, image.axis_names, pixels.source
+        )
+        shape = expanded_shape([pixels.data.shape[i] for i in order], covered, image.axis_names)
+        data = np.transpose(pixels.data, order).reshape(shape)
+        check_label_shape(shape, image.shape, image.axis_names, pixels.source)
+        label_type = LabelType(label_type)
+        existing = {label.key: label for label, _ in self.catalog.label_images(image.id)}
+        key = f"{name}@{version}"
+        if key in existing:
+            raise ConflictError(
+                key, "label image", f"a name and version not yet used on {image.name}"
+            )
+        derived_from = provenance.derived_from
+        if derived_from is not None:
+            derived_from = self.label_image(derived_from, image.name).id
+        if provenance.content_hash is not None and provenance.content_hash != content_hash(data):
+            raise InputError(pixels.source, "provenance.content_hash", "the hash of these pixels")
+        levels = label_levels(shape, image.levels)
+        label = LabelImage(
+            id=new_id(),
+            name=name,
+            version=version,
+            image_id=image.id,
+            label_type=label_type,
+            label_schema=label_schema or LabelSchema(),
+            provenance=provenance.model_copy(
+                update={
+                    "content_hash": content_hash(data),
+                    "reference_hash": image.content_hash,
+                    "derived_from": derived_from,
+                }
+            ),
+            axes=image.axes,
+            dtype=str(data.dtype),
+            levels=levels,
+        )
+        arrays = [np.ascontiguousarray(data)]
+        for level in levels[1:]:
+            arrays.append(downsample_labels(arrays[-1], level.shape, downsampling))
+        target = self._collection_or_new(image, collection, provenance)
+        updated = target.with_member(label.id)
+        store = self._store(image, writable=True)
+        label_path = f"{collection}/{label.key}"
+        with self.progress.task(f"Writing labels {label_path}", len(arrays)) as advance:
+            store.add_label_group(
+                label_path,
+                arrays,
+                image.axes,
+                levels,
+                image_label_metadata(label.label_schema, store.ngff_version, "../../../"),
+                _label_attributes(label),
+                on_level=lambda done, total: advance(1),
+            )
+        self._write_collection(
+            store,
+            updated,
+            image,
+            {**self._label_paths(image), label.id: label_path},
+            [*self._labels_of(image), label],
+        )
+        self.catalog.index_label_image(label, label_path, [updated])
+        return label
+
+    def label_image(self, reference: str, image_name: str | None = None) -> LabelImage:
+        """Find a label image by id, ``name@version``, ``image/name@version`` or a unique name."""
+        if "/" in reference and image_name is None:
+            image_name, reference = reference.split("/", 1)
+        candidates = []
+        for label, _ in self.catalog.label_images():
+            if image_name is not None and self.image(image_name).id != label.image_id:
+                continue
+            if reference in (label.id, label.key, label.name):
+                candidates.append(label)
+        exact = [label for label in candidates if reference in (label.id, label.key)]
+        if len(exact) == 1:
+            return exact[0]
+        if len(candidates) == 1:
+            return candidates[0]
+        if not candidates:
+            raise NotFoundError(reference, "label image", "an id or name@version in the repository")
+        keys = ", ".join(sorted(label.key for label in candidates))
+        raise InputError(reference, "label image", f"one label image, not several ({keys})")
+
+    def label_levels(self, label: LabelImage) -> list[ZarrArray]:
+        image = self.image(label.image_id)
+        store = self._store(image)
+        path = self._label_path(label)
+        return [store.array(join_key("labels", path, level.path)) for level in label.levels]
+
+    def label_images(self, image_name: str | None = None) -> list[LabelImage]:
+        image_id = self.image(image_name).id if image_name else None
+        return [label for label, _ in self.catalog.label_images(image_id)]
+
+    # -- collections --------------------------------------------------------------------------
+
+    def collections(self, image_name: str | None = None) -> list[LabelCollection]:
+        image_id = self.image(image_name).id if image_name else None
+        return self.catalog.collections(image_id)
+
+    def collection(self, name: str, image_name: str | None = None) -> LabelCollection:
+        matches = [c for c in self.collections(image_name) if name in (c.name, c.id)]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise NotFoundError(name, "collection", "an existing collection name or id")
+        raise InputError(name, "collection", "a name used by one image only (give the image)")
+
+    def add_to_collection(self, label_reference: str, collection_name: str) -> LabelCollection:
+        """Make an existing label image a member of another collection of the same image."""
+        label = self.label_image(label_reference)
+        image = self.image(label.image_id)
+        collections = {c.name: c for c in self.catalog.collections(image.id)}
+        check_name(collection_name, "collection name")
+        target = collections.get(collection_name) or self._collection_or_new(
+            image, collection_name, Provenance(method=Method.MANUAL, software="labelcollections")
+        )
+        if target.image_id != label.image_id:
+            raise InputError(collection_name, "collection", "label images of one reference image")
+        updated = target.with_member(label.id)
+        store = self._store(image, writable=True)
+        self._write_collection(
+            store, updated, image, self._label_paths(image), self._labels_of(image)
+        )
+        self.catalog.index_collection(updated)
+        return updated
+
+    def find(self, query: LabelImageFilter | None = None, **conditions: Any) -> list[LabelImage]:
+        """Label images matching every condition (see :class:`LabelImageFilter`)."""
+        return self.catalog.find(query or LabelImageFilter(**conditions))
+
+    def lineage(self, label_reference: str) -> list[LabelImage]:
+        """Ancestors, the label image itself and its descendants along ``derived_from``."""
+        return self.catalog.lineage(self.label_image(label_reference).id)
+
+    # -- export / import ----------------------------------------------------------------------
+
+    def export(self, image_name: str, destination: str | Path, ngff: NgffVersion = "0.5") -> Path:
+        """Write one image with all its labels and collection documents to a new OME-Zarr."""
+        image = self.image(image_name)
+        target = Path(destination).expanduser().resolve()
+        if target.exists():
+            raise ConflictError(str(target), "destination", "a path that does not exist yet")
+        labels = self._labels_of(image)
+        paths = self._label_paths(image)
+        with staged_directory(target) as staging:
+            image_arrays = self.image_levels(image)
+            with self.progress.task(f"Exporting image {image.name}", len(image_arrays)) as advance:
+                write_multiscale_group(
+                    staging,
+                    image_arrays,
+                    image.axes,
+                    image.levels,
+                    ngff,
+                    {},
+                    _image_attributes(image.model_copy(update={"source": None})),
+                    name=image.name,
+                    on_level=lambda done, total: advance(1),
+                )
+            source_store = self._store(image)
+            with self.progress.task("Exporting labels", len(labels)) as advance:
+                for label in labels:
+                    path = paths[label.id]
+                    write_multiscale_group(
+                        staging / "labels" / path,
+                        [
+                            source_store.array(join_key("labels", path, lv.path))
+                            for lv in label.levels
+                        ],
+                        label.axes,
+                        label.levels,
+                        ngff,
+                        {
+                            "image-label": image_label_metadata(
+                                label.label_schema, ngff, "../../../"
+                            )
+                        },
+                        _label_attributes(label),
+                        name=path,
+                    )
+                    advance(1)
+            exported = ImageStore(str(staging), zarr.open_group(str(staging), mode="r+"), True)
+            for parent in sorted({p.split("/")[0] for p in paths.values() if "/" in p}):
+                write_plain_group(staging / "labels" / parent, {}, ngff)
+            write_plain_group(
+                staging / "labels",
+                labels_group_metadata([paths[label.id] for label in labels], ngff),
+                ngff,
+            )
+            for collection in self.catalog.collections(image.id):
+                self._write_collection(exported, collection, image, paths, labels)
+        return target
+
+    def import_store(
+        self,
+        location: str | Path,
+        *,
+        name: str | None = None,
+        collection: str = "imported",
+        label_type: LabelType | str = LabelType.INSTANCE,
+    ) -> ImportResult:
+        """Copy an OME-Zarr image with its labels into the repository.
+
+        Stores written by ``export`` are restored exactly (ids, provenance, collections).
+        Third-party stores with a ``labels`` group become one collection named ``collection``.
+        """
+        source = ImageStore.open(normalise(location))
+        check_name(collection, "collection name")
+        return self._apply_import(plan_import(source, name, collection, LabelType(label_type)))
+
+    # -- integrity ----------------------------------------------------------------------------
+
+    def verify(self) -> list[VerifyProblem]:
+        """Re-hash every image and label image and report what no longer matches."""
+        problems = []
+        images = self.images()
+        labels = self.label_images()
+        with self.progress.task("Verifying pixels", len(images) + len(labels)) as advance:
+            for image in images:
+                actual = content_hash(self.image_levels(image)[0])
+                if actual != image.content_hash:
+                    problems.append(
+                        VerifyProblem(f"image {image.name}", image.content_hash, actual)
+                    )
+                advance(1)
+            hashes = {image.id: image.content_hash for image in images}
+            for label in labels:
+                what = f"label image {self.image(label.image_id).name}/{label.key}"
+                actual = content_hash(self.label_levels(label)[0])
+                if actual != label.provenance.content_hash:
+                    problems.append(VerifyProblem(what, label.provenance.content_hash, actual))
+                reference = hashes[label.image_id]
+                if label.provenance.reference_hash not in (None, reference):
+                    problems.append(
+                        VerifyProblem(
+                            f"{what} (reference pixels)",
+                            label.provenance.reference_hash,
+                            str(reference),
+                        )
+                    )
+                advance(1)
+        return problems
+
+    def reindex(self) -> None:
+        """Rebuild the catalog from the stores, dropping leftovers of interrupted writes."""
+        remove_leftovers(self.root / IMAGES_DIR)
+        entries = []
+        for directory in sorted((self.root / IMAGES_DIR).glob(f"*{STORE_SUFFIX}")):
+            store = ImageStore.open(str(directory))
+            image = ReferenceImage.model_validate(store.ours["image"])
+            labels = []
+            for path in store.label_paths():
+                ours = store.group_attributes(join_key("labels", path)).get(OUR_KEY, {})
+                labels.append((LabelImage.model_validate(ours["label_image"]), path))
+            collections = [
+                from_document(store.collection_document(c), str(directory)).collection
+                for c in store.collection_names()
+            ]
+            entries.append((image, self._relative(directory), labels, collections))
+        self.catalog.rebuild(entries)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _store_path(self, image_name: str) -> Path:
+        return self.root / IMAGES_DIR / f"{image_name}{STORE_SUFFIX}"
+
+    def _relative(self, path: Path) -> str:
+        return str(path.relative_to(self.root))
+
+    def _store(self, image: ReferenceImage, writable: bool = False) -> ImageStore:
+        return ImageStore.open(str(self._store_path(image.name)), writable=writable)
+
+    def _labels_of(self, image: ReferenceImage) -> list[LabelImage]:
+        return [label for label, _ in self.catalog.label_images(image.id)]
+
+    def _label_paths(self, image: ReferenceImage) -> dict[str, str]:
+        """Label image id → path below ``labels/`` in the image's store."""
+        return {label.id: path for label, path in self.catalog.label_images(image.id)}
+
+    def _label_path(self, label: LabelImage) -> str:
+        for candidate, path in self.catalog.label_images(label.image_id):
+            if candidate.id == label.id:
+                return path
+        raise NotFoundError(label.id, "label image", "a label image of the repository")
+
+    def _collection_or_new(
+        self, image: ReferenceImage, name: str, provenance: Provenance
+    ) -> LabelCollection:
+        for existing in self.catalog.collections(image.id):
+            if existing.name == name:
+                return existing
+        return LabelCollection(
+            id=new_id(),
+            name=name,
+            image_id=image.id,
+            provenance=Provenance(
+                method=Method.MANUAL,
+                software="labelcollections",
+                software_version=__version__,
+                author=provenance.author,
+                created=utc_now(),
+            ),
+        )
+
+    def _write_collection(
+        self,
+        store: ImageStore,
+        collection: LabelCollection,
+        image: ReferenceImage,
+        label_paths: dict[str, str],
+        labels: Sequence[LabelImage],
+    ) -> None:
+        paths = {image.id: "..", **{key: f"../labels/{path}" for key, path in label_paths.items()}}
+        document = to_document(collection, image, labels, paths)
+        store.write_collection_document(collection.name, document)
+
+    def _apply_import(self, plan: ImportPlan) -> ImportResult:
+        image = plan.image
+        if any(known.id == image.id or known.name == image.name for known in self.images()):
+            raise ConflictError(image.name, "image", "an image not yet in this repository")
+        destination = self._store_path(image.name)
+        labels = [planned.label for planned in plan.labels]
+        paths = {planned.label.id: planned.path for planned in plan.labels}
+        with staged_directory(destination) as staging:
+            with self.progress.task(f"Importing image {image.name}", len(image.levels)) as advance:
+                write_multiscale_group(
+                    staging,
+                    plan.image_arrays,
+                    image.axes,
+                    image.levels,
+                    "0.5",
+                    {},
+                    _image_attributes(image),
+                    name=image.name,
+                    on_level=lambda done, total: advance(1),
+                )
+            store = ImageStore(str(staging), zarr.open_group(str(staging), mode="r+"), True)
+            with self.progress.task("Importing labels", len(plan.labels)) as advance:
+                for planned in plan.labels:
+                    label = planned.label
+                    store.add_label_group(
+                        planned.path,
+                        planned.arrays,
+                        label.axes,
+                        label.levels,
+                        image_label_metadata(label.label_schema, "0.5", "../../../"),
+                        _label_attributes(label),
+                    )
+                    advance(1)
+            for collection in plan.collections:
+                self._write_collection(store, collection, image, paths, labels)
+        self.catalog.index_import(
+            image,
+            self._relative(destination),
+            [(label, paths[label.id]) for label in labels],
+            plan.collections,
+        )
+        return ImportResult(image, plan.collections, tuple(labels))
+
+
+def _image_attributes(image: ReferenceImage) -> dict[str, Any]:
+    return {"version": 1, "image": to_record(image)}
+
+
+def _label_attributes(label: LabelImage) -> dict[str, Any]:
+    return {"version": 1, "label_image": to_record(label)}
+
+
+def _looks_like_zarr(location: str) -> bool:
+    if is_url(location):
+        return True
+    path = Path(location)
+    return path.is_dir() and any((path / f).exists() for f in ("zarr.json", ".zgroup", ".zattrs"))

@@ -1,0 +1,228 @@
+"""Reading an OME-Zarr store into what an import will write.
+
+Two kinds of store are understood: those written by ``export`` (restored exactly, ids and all)
+and third-party ones, either an NGFF image with a ``labels`` group or a draft-RFC-8 collection
+root whose nodes point at an image and its label images (as early collection prototypes wrote
+them, with bare string paths). Everything is read and checked before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+import numpy as np
+
+from labelcollections.errors import InputError
+from labelcollections.model.collection import LabelCollection
+from labelcollections.model.collection_document import from_document
+from labelcollections.model.geometry import check_label_dtype, check_label_shape, label_levels
+from labelcollections.model.images import LabelImage, ReferenceImage
+from labelcollections.model.label_schema import LabelSchema
+from labelcollections.model.names import new_id
+from labelcollections.model.ngff_labels import label_schema_from_image_label
+from labelcollections.model.ngff_multiscales import ome_attributes
+from labelcollections.model.provenance import Provenance, utc_now
+from labelcollections.model.rfc8 import resolve_path
+from labelcollections.model.vocabulary import LabelType, Method
+from labelcollections.storage.hashing import content_hash
+from labelcollections.storage.ome_zarr_store import OUR_KEY, ImageStore, join_key
+from labelcollections.storage.pyramid import downsample_labels
+
+LABEL_VOXEL_TYPES = {"labels", "label", "segmentation"}
+
+
+@dataclass(frozen=True)
+class PlannedLabel:
+    label: LabelImage
+    path: str
+    arrays: Sequence[Any]
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """Everything an import will write; arrays are read lazily, level by level."""
+
+    image: ReferenceImage
+    image_arrays: Sequence[Any]
+    labels: tuple[PlannedLabel, ...]
+    collections: tuple[LabelCollection, ...]
+
+
+def plan_import(
+    store: ImageStore, name: str | None, collection: str, label_type: LabelType
+) -> ImportPlan:
+    """Plan the import of ``store``: exact for our exports, best effort for third-party ones."""
+    if "image" in store.ours:
+        return _plan_own_store(store, name)
+    return _plan_foreign_store(store, name, collection, label_type)
+
+
+def _plan_own_store(store: ImageStore, name: str | None) -> ImportPlan:
+    image = ReferenceImage.model_validate(store.ours["image"]).model_copy(update={"source": None})
+    if name is not None:
+        image = ReferenceImage.model_validate({**image.model_dump(), "name": name})
+    image_arrays = [store.array(level.path) for level in image.levels]
+    _check_hash(store, "image", image_arrays[0], image.content_hash)
+    labels = []
+    for path in store.label_paths():
+        record = (
+            store.group_attributes(join_key("labels", path)).get(OUR_KEY, {}).get("label_image")
+        )
+        if record is None:
+            raise InputError(store.location, f"labels/{path}", "a label image written by export")
+        label = LabelImage.model_validate(record)
+        arrays = [store.array(join_key("labels", path, level.path)) for level in label.levels]
+        _check_hash(store, f"labels/{path}", arrays[0], label.provenance.content_hash)
+        labels.append(PlannedLabel(label, path, arrays))
+    label_ids = {planned.label.id for planned in labels}
+    collections = []
+    for collection_name in store.collection_names():
+        source = f"{store.location}/collections/{collection_name}.json"
+        document = from_document(store.collection_document(collection_name), source)
+        missing = [m for m in document.collection.members if m not in label_ids]
+        if document.image.id != image.id or missing:
+            raise InputError(source, "ome.nodes", "members that are label images of this store")
+        collections.append(document.collection)
+    return ImportPlan(image, image_arrays, tuple(labels), tuple(collections))
+
+
+def _check_hash(store: ImageStore, what: str, array: Any, recorded: str | None) -> None:
+    if recorded is not None and content_hash(array) != recorded:
+        raise InputError(store.location, what, f"pixels matching the recorded hash {recorded}")
+
+
+def _plan_foreign_store(
+    store: ImageStore, name: str | None, collection_name: str, label_type: LabelType
+) -> ImportPlan:
+    ome = ome_attributes(store.attributes)
+    if ome.get("type") == "collection":
+        image_path, label_nodes = _collection_root_layout(store, ome)
+    else:
+        image_path = ""
+        label_nodes = [(join_key("labels", p), {}) for p in store.label_paths()]
+    multiscale = store.multiscale(image_path)
+    if multiscale is None:
+        raise InputError(store.location, "multiscales", "an OME-Zarr image or a collection of one")
+    image_arrays = [store.array(join_key(image_path, level.path)) for level in multiscale.levels]
+    default_name = PurePosixPath(store.location.rstrip("/")).name.split(".")[0]
+    image = ReferenceImage(
+        id=new_id(),
+        name=name or _safe_name(default_name),
+        axes=multiscale.axes,
+        dtype=multiscale.dtype,
+        levels=multiscale.levels,
+        content_hash=content_hash(image_arrays[0]),
+    )
+    labels = tuple(
+        _foreign_label(store, path, attributes, image, label_type, collection_name)
+        for path, attributes in label_nodes
+    )
+    collections: tuple[LabelCollection, ...] = ()
+    if labels:
+        collections = (
+            LabelCollection(
+                id=new_id(),
+                name=collection_name,
+                image_id=image.id,
+                provenance=Provenance(
+                    method=Method.IMPORTED,
+                    software="labelcollections",
+                    parameters={"source": store.location},
+                    created=utc_now(),
+                ),
+                members=tuple(planned.label.id for planned in labels),
+            ),
+        )
+    return ImportPlan(image, image_arrays, labels, collections)
+
+
+def _foreign_label(
+    store: ImageStore,
+    path: str,
+    node_attributes: Mapping[str, Any],
+    image: ReferenceImage,
+    label_type: LabelType,
+    collection_name: str,
+) -> PlannedLabel:
+    source = f"{store.location}/{path}"
+    multiscale = store.multiscale(path)
+    if multiscale is None:
+        raise InputError(source, "multiscales", "a label image with multiscales metadata")
+    check_label_dtype(multiscale.dtype, source)
+    level0 = store.array(join_key(path, multiscale.levels[0].path))
+    shape = tuple(level0.shape)
+    check_label_shape(shape, image.shape, image.axis_names, source)
+    ome = ome_attributes(store.group_attributes(path))
+    schema = (
+        label_schema_from_image_label(ome["image-label"], source)
+        if "image-label" in ome
+        else LabelSchema()
+    )
+    levels = label_levels(shape, image.levels)
+    stored = [store.array(join_key(path, level.path)) for level in multiscale.levels]
+    arrays: list[Any]
+    if [tuple(a.shape) for a in stored] == [level.shape for level in levels]:
+        arrays = stored
+    else:
+        arrays = [np.asarray(level0[...])]
+        for level in levels[1:]:
+            arrays.append(downsample_labels(arrays[-1], level.shape))
+    label = LabelImage(
+        id=new_id(),
+        name=_safe_name(PurePosixPath(path).name),
+        image_id=image.id,
+        label_type=label_type,
+        label_schema=schema,
+        provenance=Provenance(
+            method=Method.IMPORTED,
+            parameters={"source": store.location, "path": path},
+            content_hash=content_hash(level0),
+            reference_hash=image.content_hash,
+            created=utc_now(),
+        ),
+        axes=image.axes,
+        dtype=multiscale.dtype,
+        levels=levels,
+        attributes=dict(node_attributes),
+    )
+    return PlannedLabel(label, f"{collection_name}/{label.key}", arrays)
+
+
+def _collection_root_layout(
+    store: ImageStore, ome: Mapping[str, Any]
+) -> tuple[str, list[tuple[str, dict[str, Any]]]]:
+    """The image path and label paths of a collection root whose nodes point into the store."""
+    image_paths: list[str] = []
+    labels: list[tuple[str, dict[str, Any]]] = []
+    for index, node in enumerate(ome.get("nodes", [])):
+        if node.get("type") != "multiscale":
+            continue
+        raw = node.get("path")
+        text = raw.get("path") if isinstance(raw, Mapping) else raw
+        if not isinstance(text, str):
+            raise InputError(store.location, f"ome.nodes[{index}].path", "a path into the store")
+        resolved = resolve_path(store.location, text, store.location)
+        relative = resolved[len(store.location) :].strip("/")
+        attributes = dict(node.get("attributes", {}))
+        group_ome = ome_attributes(store.group_attributes(relative)) if relative else {}
+        is_label = (
+            "labels" in attributes
+            or "image-label" in group_ome
+            or str(attributes.get("ome-iviewer:voxelType", "")).lower() in LABEL_VOXEL_TYPES
+        )
+        if is_label:
+            labels.append((relative, attributes))
+        else:
+            image_paths.append(relative)
+    if len(image_paths) != 1:
+        raise InputError(store.location, "ome.nodes", "exactly one image node beside label nodes")
+    return image_paths[0], labels
+
+
+def _safe_name(text: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._-")
+    return cleaned or "image"

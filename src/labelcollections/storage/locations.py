@@ -1,0 +1,71 @@
+"""Locations of stores: local paths or URLs (http, https, s3, …) read through fsspec."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import fsspec
+
+from labelcollections.errors import InputError, NotFoundError
+
+
+def is_url(location: str) -> bool:
+    """True for ``scheme://…`` locations other than ``file://``."""
+    scheme = urlsplit(location).scheme
+    return len(scheme) > 1 and scheme != "file"
+
+
+def normalise(location: str | Path) -> str:
+    """An absolute local path, or the URL without a trailing slash."""
+    text = str(location)
+    if is_url(text):
+        return text.rstrip("/")
+    if text.startswith("file://"):
+        text = urlsplit(text).path
+    return str(Path(text).expanduser().resolve())
+
+
+def join(location: str, *parts: str) -> str:
+    """``location/part/…`` for paths and URLs alike."""
+    if is_url(location):
+        return posixpath.join(location, *parts)
+    return str(Path(location).joinpath(*parts))
+
+
+def read_json(location: str) -> Any:
+    """The parsed JSON at ``location``; a missing or malformed file is an :class:`InputError`."""
+    try:
+        if is_url(location):
+            with fsspec.open(location, "rt", encoding="utf-8") as handle:
+                return json.load(handle)
+        with open(location, encoding="utf-8") as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        raise NotFoundError(location, "file", "an existing file") from None
+    except json.JSONDecodeError as error:
+        raise InputError(
+            location, f"line {error.lineno} column {error.colno}", f"valid JSON ({error.msg})"
+        ) from None
+    except OSError as error:
+        raise InputError(location, "file", f"a readable file ({error})") from None
+
+
+def list_json_files(location: str) -> list[str]:
+    """Names (without ``.json``) of the JSON files directly in a folder; empty if it is missing."""
+    try:
+        if is_url(location):
+            fs, path = fsspec.core.url_to_fs(location)
+            entries = [posixpath.basename(p) for p in fs.ls(path, detail=False)]
+        else:
+            entries = [p.name for p in Path(location).iterdir()]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError:
+        return []
+    return sorted(
+        e[: -len(".json")] for e in entries if e.endswith(".json") and not e.startswith(".")
+    )

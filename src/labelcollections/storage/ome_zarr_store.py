@@ -1,0 +1,294 @@
+"""One OME-Zarr store of a reference image with its labels and collection documents.
+
+Layout (docs/format.md)::
+
+    <image>.ome.zarr/
+      0 … n                     reference image levels (absent for a registered image)
+      labels/<collection>/<name@version>/0 … n   label images (NGFF image-label)
+      collections/<collection>.json              RFC-8 collection documents
+
+Everything of ours sits under the ``labelcollections`` attribute key of each group, beside the
+NGFF ``ome`` metadata, so other readers see a plain OME-Zarr image with labels.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeAlias
+
+import numpy as np
+import zarr
+from numcodecs import Blosc
+from zarr.codecs import BloscCodec
+
+from labelcollections.errors import InputError, NotFoundError
+from labelcollections.model.images import Axis, Level
+from labelcollections.model.ngff_labels import (
+    group_attributes,
+    labels_group_metadata,
+    parse_labels_group,
+)
+from labelcollections.model.ngff_multiscales import (
+    NgffVersion,
+    multiscales_metadata,
+    ngff_version_of,
+    ome_attributes,
+    parse_multiscales,
+)
+from labelcollections.storage.locations import is_url, join, list_json_files, read_json
+from labelcollections.storage.publish import staged_directory, write_json_atomic
+from labelcollections.storage.regions import copy_array
+
+OUR_KEY = "labelcollections"
+ZarrArray: TypeAlias = "zarr.Array[Any]"
+CHUNK_SIZE = 1024
+LevelWriter = Callable[[int, int], None]
+"""Progress callback: (levels written, levels in all)."""
+
+
+@dataclass(frozen=True)
+class Multiscale:
+    """The multiscale metadata of a group with the shapes of its level arrays."""
+
+    axes: tuple[Axis, ...]
+    levels: tuple[Level, ...]
+    dtype: str
+
+
+def chunks_for(shape: Sequence[int], axes: Sequence[str]) -> tuple[int, ...]:
+    """One plane per chunk in t, c, z; square tiles of CHUNK_SIZE in y and x."""
+    return tuple(
+        min(n, CHUNK_SIZE) if name in ("y", "x") else 1 for n, name in zip(shape, axes, strict=True)
+    )
+
+
+def write_multiscale_group(
+    directory: Path,
+    levels: Sequence[np.ndarray | ZarrArray],
+    axes: Sequence[Axis],
+    level_meta: Sequence[Level],
+    version: NgffVersion,
+    extra_ome: Mapping[str, Any],
+    our_attributes: Mapping[str, Any] | None,
+    name: str,
+    on_level: LevelWriter | None = None,
+) -> None:
+    """Write a complete multiscale group (arrays first, metadata last) into an empty directory."""
+    zarr_format: Literal[2, 3] = 3 if version == "0.5" else 2
+    group = zarr.open_group(str(directory), mode="w", zarr_format=zarr_format)
+    axis_names = [axis.name for axis in axes]
+    for index, (data, meta) in enumerate(zip(levels, level_meta, strict=True)):
+        array = _create_array(group, meta.path, data, axis_names, zarr_format)
+        copy_array(array, data)
+        if on_level is not None:
+            on_level(index + 1, len(levels))
+    content = {"multiscales": multiscales_metadata(name, axes, level_meta, version), **extra_ome}
+    attributes: dict[str, Any] = dict(group_attributes(content, version))
+    if our_attributes is not None:
+        attributes[OUR_KEY] = dict(our_attributes)
+    group.attrs.update(attributes)
+
+
+def _create_array(
+    group: zarr.Group,
+    name: str,
+    data: np.ndarray | ZarrArray,
+    axis_names: list[str],
+    zarr_format: int,
+) -> ZarrArray:
+    chunks = chunks_for(data.shape, axis_names)
+    if zarr_format == 3:
+        return group.create_array(
+            name,
+            shape=data.shape,
+            dtype=data.dtype,
+            chunks=chunks,
+            compressors=BloscCodec(cname="zstd", clevel=5, shuffle="shuffle"),
+            dimension_names=axis_names,
+            fill_value=0,
+        )
+    return group.create_array(
+        name,
+        shape=data.shape,
+        dtype=data.dtype,
+        chunks=chunks,
+        compressors=Blosc(cname="zstd", clevel=5, shuffle=Blosc.SHUFFLE),
+        chunk_key_encoding={"name": "v2", "separator": "/"},
+        fill_value=0,
+    )
+
+
+def write_plain_group(directory: Path, attributes: Mapping[str, Any], version: NgffVersion) -> None:
+    """Write (or replace, in one rename) the metadata of a group that holds no arrays."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if version == "0.5":
+        document = {"zarr_format": 3, "node_type": "group", "attributes": dict(attributes)}
+        write_json_atomic(directory / "zarr.json", document)
+    else:
+        write_json_atomic(directory / ".zgroup", {"zarr_format": 2})
+        write_json_atomic(directory / ".zattrs", dict(attributes))
+
+
+class ImageStore:
+    """An OME-Zarr image store, local or remote; writable only when local and opened so."""
+
+    def __init__(self, location: str, group: zarr.Group, writable: bool) -> None:
+        self.location = location
+        self.group = group
+        self.writable = writable
+
+    @classmethod
+    def open(cls, location: str, writable: bool = False) -> ImageStore:
+        """Open an existing store at a path or URL."""
+        if not is_url(location) and not Path(location).exists():
+            raise NotFoundError(location, "store", "an existing OME-Zarr store")
+        try:
+            group = zarr.open_group(location, mode="r+" if writable else "r")
+        except (FileNotFoundError, KeyError, ValueError, OSError) as error:
+            raise InputError(location, "store", f"a readable Zarr group ({error})") from None
+        return cls(location, group, writable and not is_url(location))
+
+    # -- metadata -----------------------------------------------------------------------------
+
+    @property
+    def attributes(self) -> dict[str, Any]:
+        return dict(self.group.attrs.asdict())
+
+    @property
+    def ngff_version(self) -> NgffVersion:
+        version = ngff_version_of(self.attributes)
+        if version is not None:
+            return version
+        return "0.5" if self.group.metadata.zarr_format == 3 else "0.4"
+
+    @property
+    def ours(self) -> dict[str, Any]:
+        """Our attributes of the root group (empty for third-party stores)."""
+        value = self.attributes.get(OUR_KEY, {})
+        return dict(value) if isinstance(value, Mapping) else {}
+
+    def multiscale(self, path: str = "") -> Multiscale | None:
+        """The multiscale at ``path`` (root by default), or None if it has none."""
+        group = self.group if not path else self._subgroup(path)
+        attributes = dict(group.attrs.asdict())
+        ome = ome_attributes(attributes)
+        if "multiscales" not in ome:
+            return None
+        source = join(self.location, path) if path else self.location
+        axes, levels = parse_multiscales(ome["multiscales"], source)
+        arrays = [self._array(join_key(path, level.path)) for level in levels]
+        sized = tuple(
+            level.model_copy(update={"shape": tuple(array.shape)})
+            for level, array in zip(levels, arrays, strict=True)
+        )
+        return Multiscale(axes=axes, levels=sized, dtype=str(arrays[0].dtype))
+
+    def group_attributes(self, path: str) -> dict[str, Any]:
+        return dict(self._subgroup(path).attrs.asdict())
+
+    def array(self, path: str) -> ZarrArray:
+        """A level array by its key from the store root, e.g. ``labels/a/b@v1/0``."""
+        return self._array(path)
+
+    def label_paths(self) -> list[str]:
+        """Label images listed in the ``labels`` group (the published ones only)."""
+        if "labels" not in self.group:
+            return []
+        return parse_labels_group(dict(self._subgroup("labels").attrs.asdict()))
+
+    def collection_names(self) -> list[str]:
+        return list_json_files(join(self.location, "collections"))
+
+    def collection_document(self, name: str) -> Any:
+        return read_json(join(self.location, "collections", f"{name}.json"))
+
+    # -- writing (local stores only) ----------------------------------------------------------
+
+    @property
+    def path(self) -> Path:
+        if is_url(self.location):
+            raise InputError(self.location, "store", "a local store for writing")
+        return Path(self.location)
+
+    def add_label_group(
+        self,
+        label_path: str,
+        levels: Sequence[np.ndarray | ZarrArray],
+        axes: Sequence[Axis],
+        level_meta: Sequence[Level],
+        image_label: Mapping[str, Any],
+        our_attributes: Mapping[str, Any],
+        on_level: LevelWriter | None = None,
+    ) -> None:
+        """Write a label image aside, move it into place, then list it in ``labels``.
+
+        Listing is the publishing step: until it happens no reader sees the label image, and
+        neither the image nor any other label image is touched.
+        """
+        version = self.ngff_version
+        destination = self.path / "labels" / label_path
+        if label_path in self.label_paths() or destination.exists():
+            raise InputError(self.location, "labels", f"a new label path (got {label_path!r})")
+        for parent in _parents(label_path):
+            if not (self.path / "labels" / parent / _metadata_file(version)).exists():
+                write_plain_group(self.path / "labels" / parent, {}, version)
+        with staged_directory(destination) as staging:
+            write_multiscale_group(
+                staging,
+                levels,
+                axes,
+                level_meta,
+                version,
+                {"image-label": dict(image_label)},
+                our_attributes,
+                name=label_path,
+                on_level=on_level,
+            )
+        listed = [*self.label_paths(), label_path]
+        write_plain_group(self.path / "labels", labels_group_metadata(listed, version), version)
+        self.group = zarr.open_group(str(self.path), mode="r+")
+
+    def write_collection_document(self, name: str, document: Mapping[str, Any]) -> None:
+        write_json_atomic(self.path / "collections" / f"{name}.json", document)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _subgroup(self, path: str) -> zarr.Group:
+        try:
+            node = self.group[path]
+        except KeyError:
+            raise NotFoundError(self.location, path, "an existing Zarr group") from None
+        if not isinstance(node, zarr.Group):
+            raise InputError(self.location, path, "a Zarr group, not an array")
+        return node
+
+    def _array(self, path: str) -> ZarrArray:
+        try:
+            node = self.group[path]
+        except KeyError:
+            raise NotFoundError(self.location, path, "an existing Zarr array") from None
+        if not isinstance(node, zarr.Array):
+            raise InputError(self.location, path, "a Zarr array, not a group")
+        return node
+
+
+def join_key(*parts: str) -> str:
+    """Join Zarr keys, skipping empty parts."""
+    return "/".join(part.strip("/") for part in parts if part.strip("/"))
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _metadata_file(version: NgffVersion) -> str:
+    return "zarr.json" if version == "0.5" else ".zgroup"
+
+
+def dump_json(data: Any) -> str:
+    """Canonical JSON text (sorted keys) for comparisons and hashing of documents."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,61 @@
+"""Write aside, then publish: how every write keeps the previous state intact.
+
+New data is written under a hidden staging name next to its destination and moved into place
+with one rename, so a failed or killed write leaves nothing half-visible.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+STAGING_PREFIX = ".staging-"
+
+
+@contextmanager
+def staged_directory(destination: Path) -> Iterator[Path]:
+    """Yield a fresh directory that becomes ``destination`` when the block ends without error.
+
+    The destination must not exist: published data is never rewritten.
+    """
+    if destination.exists():
+        raise FileExistsError(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    staging = destination.parent / f"{STAGING_PREFIX}{destination.name}-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    try:
+        yield staging
+        staging.rename(destination)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Replace ``path`` with ``data`` as JSON in one rename (readers see old or new, never half)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.parent / f"{STAGING_PREFIX}{path.name}-{uuid.uuid4().hex[:8]}"
+    with temporary.open("w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2, ensure_ascii=False)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def remove_leftovers(root: Path) -> list[Path]:
+    """Delete staging entries a killed write left below ``root``; return what was removed."""
+    removed = []
+    for leftover in sorted(root.rglob(f"{STAGING_PREFIX}*")):
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+        removed.append(leftover)
+    return removed

@@ -1,0 +1,100 @@
+"""Pyramid levels: shapes, label-safe downsampling and image downsampling.
+
+Labels are never interpolated: a coarser level takes an existing value of each block (nearest)
+or its most frequent value (mode), so every value at any level is a real label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+
+Downsampling = Literal["nearest", "mode"]
+SPATIAL_AXES = ("y", "x")
+
+
+def level_shapes(
+    shape: Sequence[int], axes: Sequence[str], min_size: int = 256, max_levels: int | None = None
+) -> list[tuple[int, ...]]:
+    """Halve y and x (rounding down) until the larger of them fits in ``min_size``."""
+    shapes = [tuple(shape)]
+    spatial = [i for i, name in enumerate(axes) if name in SPATIAL_AXES]
+    while (
+        max(shapes[-1][i] for i in spatial) > min_size and min(shapes[-1][i] for i in spatial) >= 2
+    ):
+        if max_levels is not None and len(shapes) >= max_levels:
+            break
+        shapes.append(tuple(n // 2 if i in spatial else n for i, n in enumerate(shapes[-1])))
+    return shapes
+
+
+def downsample_labels(
+    source: np.ndarray, target_shape: Sequence[int], method: Downsampling = "nearest"
+) -> np.ndarray:
+    """Reduce a label array to ``target_shape`` without inventing values."""
+    if method == "mode" and _is_halving(source.shape, target_shape):
+        return _mode_halving(source, target_shape)
+    return _nearest(source, target_shape)
+
+
+def downsample_image(source: np.ndarray, target_shape: Sequence[int]) -> np.ndarray:
+    """Reduce an intensity image by block means where the size halves, nearest elsewhere."""
+    if not _is_halving(source.shape, target_shape):
+        return _nearest(source, target_shape)
+    pairs = list(zip(source.shape, target_shape, strict=True))
+    cropped = source[tuple(slice(0, s if s == t else 2 * t) for s, t in pairs)]
+    reshaped: list[int] = []
+    block_axes: list[int] = []
+    for s, t in pairs:
+        if s == t:
+            reshaped.append(t)
+        else:
+            reshaped.extend((t, 2))
+            block_axes.append(len(reshaped) - 1)
+    mean = cropped.reshape(reshaped).mean(axis=tuple(block_axes))
+    if np.issubdtype(source.dtype, np.integer):
+        mean = np.rint(mean)
+    result: np.ndarray = mean.astype(source.dtype)
+    return result
+
+
+def _is_halving(shape: Sequence[int], target: Sequence[int]) -> bool:
+    return all(t == s or t == s // 2 for s, t in zip(shape, target, strict=True))
+
+
+def _nearest(source: np.ndarray, target_shape: Sequence[int]) -> np.ndarray:
+    """Pick every k-th pixel (a strided view for integer factors, an index map otherwise)."""
+    result = source
+    for axis, (size, target) in enumerate(zip(source.shape, target_shape, strict=True)):
+        if size == target:
+            continue
+        index = [slice(None)] * source.ndim
+        factor = size // target
+        if factor >= 1:
+            index[axis] = slice(0, factor * target, factor)
+            result = result[tuple(index)]
+        else:
+            picks = np.floor(np.arange(target) * (size / target)).astype(np.intp)
+            result = np.take(result, picks, axis=axis)
+    return np.ascontiguousarray(result)
+
+
+def _mode_halving(source: np.ndarray, target_shape: Sequence[int]) -> np.ndarray:
+    """Most frequent value of each 2×2 (or 2) block; ties keep the top-left value."""
+    halved = [i for i, (s, t) in enumerate(zip(source.shape, target_shape, strict=True)) if s != t]
+    corners: list[np.ndarray] = []
+    for offsets in np.ndindex(*(2,) * len(halved)):
+        index = [slice(None)] * source.ndim
+        for axis, offset in zip(halved, offsets, strict=True):
+            index[axis] = slice(offset, offset + 2 * target_shape[axis], 2)
+        corners.append(source[tuple(index)])
+    counts = [sum((c == other).astype(np.uint8) for other in corners) for c in corners]
+    best = corners[0]
+    best_count = counts[0]
+    for candidate, count in zip(corners[1:], counts[1:], strict=True):
+        better = count > best_count
+        best = np.where(better, candidate, best)
+        best_count = np.maximum(best_count, count)
+    return np.ascontiguousarray(best)
