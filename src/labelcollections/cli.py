@@ -438,7 +438,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         errors.print("aborted")
         sys.exit(130)
     except click.ClickException as error:
-        error.show()
+        context = getattr(error, "ctx", None)
+        where = f"{context.command_path}: " if context is not None else ""
+        errors.print(f"error: {where}{error.format_message()}", markup=False, highlight=False)
         sys.exit(2)
     except LabelCollectionsError as error:
         errors.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)

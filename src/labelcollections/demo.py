@@ -10,10 +10,9 @@ version of the nuclei segmentation with other parameters records the first as it
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
-
-from importlib.metadata import version
 
 import numpy as np
 from rich.console import Console

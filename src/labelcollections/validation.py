@@ -70,6 +70,7 @@ def validate_store(location: str) -> str:
     image = store.multiscale()
     if image is None:
         raise InputError(location, "multiscales", "an OME-Zarr image")
+    _check_omero_windows(ome, location)
     _check_model(image_model, _image_group_alone(store.group, image), location)
     axes = tuple(axis.name for axis in image.axes)
     labels = store.label_paths()
@@ -96,6 +97,26 @@ def validate_store(location: str) -> str:
         f"OME-Zarr {version} image with {len(image.levels)} levels, {len(labels)} label images,"
         f" {len(store.collection_names())} collection documents"
     )
+
+
+def _check_omero_windows(ome: Mapping[str, Any], source: str) -> None:
+    """NGFF's schemas require a complete rendering window; ome-zarr-models does not check it."""
+    channels = (
+        ome.get("omero", {}).get("channels", []) if isinstance(ome.get("omero"), Mapping) else []
+    )
+    for index, channel in enumerate(channels):
+        window = channel.get("window") if isinstance(channel, Mapping) else None
+        if window is None:
+            continue
+        missing = [
+            k for k in ("min", "max", "start", "end") if not isinstance(window.get(k), int | float)
+        ]
+        if missing:
+            raise InputError(
+                source,
+                f"omero.channels[{index}].window",
+                f"numbers min, max, start and end (missing {', '.join(missing)})",
+            )
 
 
 def _image_group_alone(group: zarr.Group, image: Multiscale) -> zarr.Group:

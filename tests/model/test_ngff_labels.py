@@ -15,6 +15,7 @@ from ome_zarr_models.v04.image_label import ImageLabelAttrs as ImageLabelAttrsV0
 from ome_zarr_models.v04.labels import LabelsAttrs as LabelsAttrsV04
 from ome_zarr_models.v05.image_label import ImageLabelAttrs as ImageLabelAttrsV05
 from ome_zarr_models.v05.labels import LabelsAttrs as LabelsAttrsV05
+from pydantic import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -130,11 +131,8 @@ def test_empty_lists_are_left_out() -> None:
 
 def test_a_property_named_like_a_reserved_key_is_refused() -> None:
     for key in sorted(RESERVED_PROPERTY_KEYS):
-        schema = LabelSchema(classes=(LabelClass(value=1, properties={key: "x"}),))
-        with pytest.raises(InputError) as error:
-            image_label_metadata(schema, "0.5")
-        assert error.value.field == "classes[0].properties"
-        assert repr(key) in error.value.expected
+        with pytest.raises(ValidationError, match=repr(key)):
+            LabelClass(value=1, properties={key: "x"})
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -40,15 +40,7 @@ def image_label_metadata(
     )
     properties: list[dict[str, Any]] = []
     if needs_properties:
-        for index, label_class in enumerate(schema.classes):
-            clash = RESERVED_PROPERTY_KEYS & set(label_class.properties)
-            if clash:
-                raise InputError(
-                    "label schema",
-                    f"classes[{index}].properties",
-                    f"no property named {sorted(clash)[0]!r} (it is reserved for the "
-                    "label value and the class name)",
-                )
+        for label_class in schema.classes:
             entry: dict[str, Any] = {VALUE_KEY: label_class.value}
             if label_class.name is not None:
                 entry[CLASS_KEY] = label_class.name

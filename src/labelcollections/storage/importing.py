@@ -205,7 +205,7 @@ def _collection_root_layout(
         text = raw.get("path") if isinstance(raw, Mapping) else raw
         if not isinstance(text, str):
             raise InputError(store.location, f"ome.nodes[{index}].path", "a path into the store")
-        resolved = resolve_path(store.location, text, store.location)
+        resolved = resolve_path(f"{store.location}/", text, store.location)
         relative = resolved[len(store.location) :].strip("/")
         attributes = dict(node.get("attributes", {}))
         group_ome = ome_attributes(store.group_attributes(relative)) if relative else {}

@@ -324,6 +324,16 @@ def test_a_json_path_to_something_other_than_a_collection_is_refused() -> None:
     assert raised.value.source == "/data/m.json"
 
 
+def test_an_unreadable_loaded_document_is_an_input_error() -> None:
+    files = {"/data/x.json": {"ome": {"name": "no type", "nodes": []}}}
+    root = CollectionNode(
+        name="c", nodes=[CollectionNode(name="x", path=Path(type="json", path="x.json"))]
+    )
+    with pytest.raises(InputError) as raised:
+        resolve_external(root, _loader(files, []), "/data/c.json", "/data")
+    assert (raised.value.source, raised.value.field) == ("/data/x.json", "ome")
+
+
 def test_zarr_paths_are_not_followed() -> None:
     root = CollectionNode(
         name="c", nodes=[MultiscaleNode(name="m", path=Path(type="zarr", path="../../etc"))]

@@ -5,14 +5,17 @@ Zarr group's ``attributes.ome``. It is a tree of nodes: ``collection``, ``multis
 ``singlescale`` nodes are core; any other type (normally prefixed, such as ``mobie:spots_table``)
 is an extension the reader does not understand and keeps as an :class:`OpaqueNode`.
 
-Every class is an immutable dataclass that reads JSON with ``from_json`` and writes it back with
-``to_json``. Reading never loses anything: keys the model does not know, and known keys whose
-value has a JSON type the typed field cannot hold (``"version": null``, ``"id": 7``), are kept
-verbatim in ``extra``, and the original key order is remembered. Reading and writing a document
-therefore gives equal JSON, and nothing is added that the input did not have. Whether a document
-follows the rules is a separate question answered by
-:func:`labelcollections.model.rfc8.validation.validate_document`; that is also why every typed
-field is optional here.
+Every class is an immutable dataclass written out with ``to_json``; a node tree is read with
+:func:`parse_document`, the smaller objects with their ``from_json``. Reading never loses
+anything: keys the model does not know, and known keys whose value has a JSON type the typed
+field cannot hold (``"version": null``, ``"id": 7``), are kept verbatim in ``extra``, and the
+original key order is remembered. Reading and writing a document therefore gives equal JSON, and
+nothing is added that the input did not have. Whether a document follows the rules is a separate
+question answered by :func:`labelcollections.model.rfc8.validation.validate_document`; that is
+also why every typed field is optional here.
+
+Attribute values are plain JSON, except that a model object placed in them when building a
+document in code (``attributes={"labels": Labels(...)}``) is written out with its ``to_json``.
 """
 
 from __future__ import annotations
@@ -220,7 +223,8 @@ class LabelAttribute(_JsonObject):
     """What one label value means: ``labelValue``, an optional ``color`` and any extra keys.
 
     Extra keys (for example ``"labelcollections:class"``) live in ``extra``, as the RFC allows
-    additional keys that follow its naming rules.
+    additional keys that follow its naming rules. A colour written with integral floats
+    (``255.0``) reads as integers, an equal JSON value.
     """
 
     _FIELDS: ClassVar[Mapping[str, str]] = {"labelValue": "label_value", "color": "color"}
@@ -316,11 +320,6 @@ class Node(_JsonObject):
     def __post_init__(self) -> None:
         self._check_extra()
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any], location: str = "ome") -> Node:
-        """Read one node and its children; ``location`` names it in a :class:`DocumentError`."""
-        return parse_node(data, location)
-
 
 @dataclass(frozen=True, kw_only=True)
 class CollectionNode(Node):
@@ -374,11 +373,11 @@ def _parse_children(reader: _Reader, location: str) -> list[Node] | None:
     if not isinstance(value, list):
         return None
     del reader.rest["nodes"]
-    return [parse_node(item, f"{location}.nodes[{index}]") for index, item in enumerate(value)]
+    return [_parse_node(item, f"{location}.nodes[{index}]") for index, item in enumerate(value)]
 
 
-def parse_node(data: Any, location: str = "ome") -> Node:
-    """Read one node (and, for core types, its children) from JSON."""
+def _parse_node(data: Any, location: str) -> Node:
+    """Read one node (and, for core types, its children); ``location`` is for errors."""
     if not isinstance(data, Mapping):
         raise DocumentError(location, f"a node must be a JSON object; got {data!r}")
     node_type = data.get("type")
@@ -407,4 +406,4 @@ def parse_node(data: Any, location: str = "ome") -> Node:
 
 def parse_document(data: Mapping[str, Any]) -> Node:
     """Read a whole document: ``data`` is the ``ome`` object, not the file around it."""
-    return parse_node(data, "ome")
+    return _parse_node(data, "ome")

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from labelcollections.errors import InputError
-from labelcollections.model.rfc8.nodes import CollectionNode, Node, parse_document
+from labelcollections.model.rfc8.nodes import CollectionNode, DocumentError, Node, parse_document
 
 __all__ = ["MAX_NESTING", "resolve_external", "resolve_path"]
 
@@ -285,7 +285,8 @@ def resolve_external(
     none is guessed. References from the inlined nodes into a document that now contains them
     lose their ``path``, and relative paths are rebased to stay correct from ``base``.
     Raises :class:`InputError` for a path outside the sandbox, a cycle, nesting deeper than
-    :data:`MAX_NESTING` documents, or a document that is not a collection with ``nodes``.
+    :data:`MAX_NESTING` documents, or a loaded document that cannot be read or is not a
+    collection with ``nodes``.
     """
     return _inline(parent, load, base, sandbox, (base,))
 
@@ -321,7 +322,10 @@ def _inline_document(
         raise InputError(
             base, "path", f"collections nested at most {MAX_NESTING} documents deep (got {path!r})"
         )
-    document = parse_document(_ome(load(location)))
+    try:
+        document = parse_document(_ome(load(location)))
+    except DocumentError as error:
+        raise InputError(location, error.location, error.message) from error
     document = _inline(document, load, location, sandbox, (*chain, location))
     if not isinstance(document, CollectionNode) or document.nodes is None:
         raise InputError(location, "ome", "a collection document with 'nodes'")

@@ -174,7 +174,6 @@ class _Declaration:
 
     id: Any
     location: str
-    site: _Site
     kind: str  # "node", "coordinateSystem" or "plate"
 
 
@@ -228,13 +227,13 @@ class _Document:
         """Every id declaration, in document order."""
         for site in self.nodes:
             if "id" in site.node:
-                yield _Declaration(site.node["id"], site.at("id"), site, "node")
+                yield _Declaration(site.node["id"], site.at("id"), "node")
             for systems, location in _coordinate_system_arrays(site):
                 for index, system in enumerate(_entries(systems)):
                     system_id = _object(system).get("id")
                     if system_id is not None:
                         yield _Declaration(
-                            system_id, _at(location, index, "id"), site, "coordinateSystem"
+                            system_id, _at(location, index, "id"), "coordinateSystem"
                         )
             plate = site.attributes.get("plate")
             for key in ("columns", "rows", "acquisitions"):
@@ -242,7 +241,6 @@ class _Document:
                     yield _Declaration(
                         _object(entry).get("id"),
                         site.at("attributes", "plate", key, index, "id"),
-                        site,
                         "plate",
                     )
 

@@ -1,0 +1,210 @@
+"""The command line: the README tour works, and every user mistake is one line, exit 2, no write."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+
+from labelcollections.cli import main
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    def invoke(*args: str | Path) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            main([str(arg) for arg in args])
+            code = 0
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return invoke
+
+
+@pytest.fixture
+def denbi(conformance_dir: Path) -> Path:
+    return conformance_dir / "biohackathon" / "denbi"
+
+
+@pytest.fixture
+def repo(tmp_path: Path, run: Run, denbi: Path) -> Path:
+    path = tmp_path / "repo"
+    assert run("init", path)[0] == 0
+    assert run("add-image", path, denbi / "sample.tiff", "--name", "nuclei_raw")[0] == 0
+    return path
+
+
+def add_labels(run: Run, repo: Path, source: Path, *extra: str) -> tuple[int, str, str]:
+    return run(
+        "add-labels", repo, "nuclei_raw", source, "--collection", "cell_analysis",
+        "--name", "nuclei", "--type", "instance", "--method", "machine-learning",
+        "--software", "cellpose==3.1.0", "--author", "Jane Doe", *extra,
+    )  # fmt: skip
+
+
+def tree(path: Path) -> list[str]:
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*") if "catalog" not in p.name)
+
+
+def test_the_readme_tour(run: Run, repo: Path, denbi: Path, tmp_path: Path) -> None:
+    classes = tmp_path / "classes.json"
+    classes.write_text(json.dumps({"1": {"name": "nucleus", "color": [255, 0, 0, 255]}}))
+    code, out, _ = add_labels(run, repo, denbi / "labels.tiff", "--model-sha256", "ab" * 32,
+                              "--classes", classes)  # fmt: skip
+    assert code == 0 and "cell_analysis/nuclei@v1" in out
+
+    code, out, _ = run("collection", "list", repo, "nuclei_raw", "--json")
+    assert [row["collection"] for row in json.loads(out)] == ["cell_analysis"]
+    code, out, _ = run("collection", "show", repo, "cell_analysis", "--json")
+    shown = json.loads(out)
+    assert shown["label_images"][0]["provenance"]["software"] == "cellpose"
+    assert shown["label_images"][0]["label_schema"]["classes"][0]["name"] == "nucleus"
+
+    code, out, _ = run("find", repo, "--method", "machine-learning", "--software", "cellpose",
+                       "--type", "instance", "--json")  # fmt: skip
+    assert code == 0 and [item["name"] for item in json.loads(out)] == ["nuclei"]
+    code, out, _ = run("find", repo, "--class", "mitochondrion", "--json")
+    assert json.loads(out) == []
+
+    out_store = tmp_path / "out" / "nuclei_raw.ome.zarr"
+    assert run("export", repo, "nuclei_raw", out_store)[0] == 0
+    assert run("validate", out_store)[0] == 0
+    assert run("validate", out_store / "collections" / "cell_analysis.json")[0] == 0
+    other = tmp_path / "other"
+    assert run("init", other)[0] == 0
+    code, out, _ = run("import", other, out_store)
+    assert code == 0 and "1 label images in 1 collections" in out
+    code, out, _ = run("verify", other)
+    assert code == 0 and "2 pixel hashes match" in out
+    assert run("reindex", other)[0] == 0
+    code, out, _ = run("image", "list", other, "--json")
+    assert json.loads(out)[0]["collections"] == 1
+
+
+def test_provenance_can_come_from_a_file(run: Run, repo: Path, denbi: Path, tmp_path: Path) -> None:
+    prov = tmp_path / "prov.json"
+    prov.write_text(json.dumps({"method": "manual", "author": "A. Person",
+                                "parameters": {"brush": [1, 2]}}))  # fmt: skip
+    code, _, err = run("add-labels", repo, "nuclei_raw", denbi / "labels.tiff", "--collection",
+                       "c", "--name", "n", "--type", "semantic", "--provenance", prov)  # fmt: skip
+    assert code == 0, err
+    code, out, _ = run("find", repo, "--author", "a. person", "--json")
+    assert json.loads(out)[0]["provenance"]["parameters"] == {"brush": [1, 2]}
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("malformed classes JSON", "classes.json: line 1 column"),
+        ("unknown method in provenance file", "prov.json: method:"),
+        ("float label array", "dtype: integer label pixels"),
+        ("shape mismatch", "shape: the reference image's shape (520, 704)"),
+        ("duplicate name", "nuclei@v1: label image: a name and version not yet used"),
+        ("missing file", "missing.tif: file: an existing"),
+        ("bad label type", "Invalid value for '--type'"),
+        ("bad name", "name: a name of letters"),
+    ],
+)
+def test_user_mistakes_are_one_line_exit_2_and_write_nothing(
+    run: Run, repo: Path, denbi: Path, tmp_path: Path, case: str, expected: str
+) -> None:
+    labels = denbi / "labels.tiff"
+    extra: list[str] = []
+    source: Path = labels
+    if case == "malformed classes JSON":
+        extra = ["--classes", str(write(tmp_path / "classes.json", '{"1": "nucleus",'))]
+    elif case == "unknown method in provenance file":
+        extra = ["--provenance", str(write(tmp_path / "prov.json", '{"method": "magic"}'))]
+    elif case == "float label array":
+        source = tmp_path / "float.tif"
+        tifffile.imwrite(source, np.zeros((520, 704), dtype=np.float32))
+    elif case == "shape mismatch":
+        source = tmp_path / "small.tif"
+        tifffile.imwrite(source, np.zeros((500, 704), dtype=np.uint16))
+    elif case == "duplicate name":
+        assert add_labels(run, repo, labels)[0] == 0
+    elif case == "missing file":
+        source = tmp_path / "missing.tif"
+    elif case == "bad label type":
+        extra = ["--type", "blobs"]
+    elif case == "bad name":
+        extra = ["--name", "../escape"]
+    before = tree(repo)
+    if case == "unknown method in provenance file":
+        code, out, err = run("add-labels", repo, "nuclei_raw", source, "--collection", "c",
+                             "--name", "n", "--type", "instance", *extra)  # fmt: skip
+    else:
+        code, out, err = add_labels(run, repo, source, *extra)
+    assert out == ""
+    assert code == 2
+    assert expected in err
+    assert len(err.strip().splitlines()) <= 2, err
+    assert "Traceback" not in err
+    assert tree(repo) == before
+
+
+def test_validate_reports_the_rule_and_location(run: Run, tmp_path: Path) -> None:
+    document = {"ome": {"version": "0.9.dev3", "type": "collection", "name": "c",
+                        "nodes": [{"type": "multiscale", "name": "img"}]}}  # fmt: skip
+    path = write(tmp_path / "c.json", json.dumps(document))
+    code, _, err = run("validate", path)
+    assert code == 2
+    assert "ome.nodes[0]" in err and "node-nodes-xor-path" in err
+
+
+def test_validate_refuses_a_collection_of_labels_of_different_images(
+    run: Run, repo: Path, denbi: Path, tmp_path: Path
+) -> None:
+    assert add_labels(run, repo, denbi / "labels.tiff")[0] == 0
+    document_path = repo / "images/nuclei_raw.ome.zarr/collections/cell_analysis.json"
+    document = json.loads(document_path.read_text())
+    document["ome"]["nodes"][1]["attributes"]["labels"]["source"] = [
+        {"id": "other-image", "path": {"type": "zarr", "path": "../../other.ome.zarr"}}
+    ]
+    edited = write(tmp_path / "edited.json", json.dumps(document))
+    code, _, err = run("validate", edited)
+    assert code == 2
+    assert "ome.nodes[1].attributes.labels.source" in err
+
+
+def test_import_refuses_paths_escaping_the_store(run: Run, tmp_path: Path) -> None:
+    store = tmp_path / "escape.ome.zarr"
+    store.mkdir()
+    (store / "zarr.json").write_text(json.dumps({
+        "zarr_format": 3, "node_type": "group",
+        "attributes": {"ome": {"version": "0.x", "type": "collection", "name": "x", "nodes": [
+            {"name": "raw", "type": "multiscale", "path": "../../../etc"}]}},
+    }))  # fmt: skip
+    repo = tmp_path / "repo"
+    run("init", repo)
+    code, _, err = run("import", repo, store)
+    assert code == 2
+    assert "path" in err and "escape.ome.zarr" in err
+    assert tree(repo / "images") == []
+
+
+def test_verify_exits_1_on_changed_pixels(run: Run, repo: Path, denbi: Path) -> None:
+    assert add_labels(run, repo, denbi / "labels.tiff")[0] == 0
+    import zarr
+
+    level = zarr.open_array(
+        str(repo / "images/nuclei_raw.ome.zarr/labels/cell_analysis/nuclei@v1/0"), mode="r+"
+    )
+    level[5, 5] = 999
+    code, _, err = run("verify", repo)
+    assert code == 1
+    assert "mismatch: label image nuclei_raw/nuclei@v1" in err
