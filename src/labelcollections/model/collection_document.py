@@ -212,12 +212,15 @@ def _label_from_node(
         )
     record = attributes.pop(LABEL_KEY, None)
     if record is not None:
-        return validate_model(
-            LabelImage,
-            {**record, "attributes": attributes},
-            source,
-            f"{location}.attributes.{LABEL_KEY}",
-        )
+        field = f"{location}.attributes.{LABEL_KEY}"
+        label = validate_model(LabelImage, {**record, "attributes": attributes}, source, field)
+        if label.image_id != image.id:
+            raise InputError(
+                source,
+                f"{field}.image_id",
+                f"the collection's image {image.id!r} (got {label.image_id!r})",
+            )
+        return label
     name, _, version = str(node["name"]).partition("@")
     return validate_model(
         LabelImage,
