@@ -9,6 +9,6 @@ The Python API starts at :func:`open_repository` (or :meth:`Repository.init`)::
 
 __version__ = "0.1.0"
 
-from labelcollections.repository import Repository, open_repository  # noqa: E402
+from labelcollections.repository import Repository, open_repository
 
 __all__ = ["Repository", "__version__", "open_repository"]
