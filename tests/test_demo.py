@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from ome_zarr.io import parse_url
+from ome_zarr.reader import Reader
 from rich.console import Console
 
 from labelcollections.demo import run_demo
@@ -36,7 +38,19 @@ def test_demo_repository_holds_two_segmentations_a_second_version_and_an_export(
         assert stains.label_type.value == "semantic"
         assert set(np.unique(np.asarray(repository.label_levels(stains)[0][...]))) == {0, 1, 2}
         assert repository.find(class_name="dab-positive") == [stains]
-    assert "3 label images" in validate_store(str(tmp_path / "demo" / "ihc.ome.zarr"))
+    exported = tmp_path / "demo" / "ihc.ome.zarr"
+    assert "3 label images" in validate_store(str(exported))
+    nodes = [node for node in Reader(parse_url(str(exported)))() if node.data]
+    seen = {
+        str(node.zarr.path).rstrip("/").split("ihc.ome.zarr")[-1]: node.data[0].shape
+        for node in nodes
+    }
+    assert seen == {
+        "": (3, 512, 512),
+        "/labels/nuclei/nuclei@v1": (1, 512, 512),
+        "/labels/nuclei/nuclei@v2": (1, 512, 512),
+        "/labels/tissue_classes/stains@v1": (1, 512, 512),
+    }
     text = output.getvalue()
     assert "nuclei@v2" in text and "napari" in text
 

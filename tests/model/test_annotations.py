@@ -245,13 +245,14 @@ def test_keys_never_collide(value: JsonValue) -> None:
 
 
 def test_flatten_is_human_readable() -> None:
-    value = {
+    value: JsonValue = {
         "diameter": 30,
         "threshold": 0.4,
         "channels": [0, 1],
         "name": "cyto 2, v=3",
         "looks_numeric": "42",
         "looks_null": "null",
+        "quoted": '"Zürich"',
         "nothing": None,
         "flag": True,
         "a.b": {"[x]": "\\"},
@@ -266,6 +267,7 @@ def test_flatten_is_human_readable() -> None:
         ("p.name", "cyto 2, v=3"),
         ("p.looks_numeric", '"42"'),
         ("p.looks_null", '"null"'),
+        ("p.quoted", '"\\"Zürich\\""'),
         ("p.nothing", "null"),
         ("p.flag", "true"),
         ("p.a\\.b.\\[x\\]", "\\"),
@@ -282,7 +284,7 @@ def test_scalars_at_the_prefix_itself() -> None:
 
 
 def test_huge_integers_survive() -> None:
-    value = {"big": -(7**20000), "list": [10**5000 + 1]}
+    value: JsonValue = {"big": -(7**20000), "list": [10**5000 + 1]}
     pairs = flatten(value, "p")
     assert pairs[0][1].startswith("-") and len(pairs[0][1]) > 16000
     assert unflatten(pairs, "p") == value
@@ -509,7 +511,11 @@ def _documented_examples() -> list[list[tuple[str, str]]]:
     """The ``key=value`` blocks of the worked examples in docs/annotation-schema.md."""
     text = DOC.read_text(encoding="utf-8")
     blocks = re.findall(r"<!-- example:[a-z-]+ -->\n```text\n(.*?)```", text, flags=re.DOTALL)
-    return [[tuple(line.split("=", 1)) for line in block.splitlines()] for block in blocks]  # type: ignore[misc]
+    examples: list[list[tuple[str, str]]] = []
+    for block in blocks:
+        lines = [line.partition("=") for line in block.splitlines()]
+        examples.append([(key, value) for key, _, value in lines])
+    return examples
 
 
 def test_documented_label_image_example() -> None:
@@ -569,6 +575,7 @@ LABEL_ERRORS = [
     ("omero.collection_id", "three", "omero.collection_id", "an integer"),
     ("class.one.name", "x", "class.one", "an integer"),
     ("class.01.name", "x", "class.01", "an integer"),
+    ("class.-0.name", "x", "class.-0", "an integer"),
     ("class.1.color", "255,0,0", "class.1.color", "r,g,b,a"),
     ("class.1.color", "255,0,0,256", "class.1.color", "r,g,b,a"),
     ("class.1.color", "red", "class.1.color", "integers separated by commas"),

@@ -15,9 +15,8 @@ from labelcollections.model.legacy import (
     PROTOTYPE_SOFTWARE,
     PrototypeCollection,
     import_prototype_collection,
-    sanitise_name,
 )
-from labelcollections.model.names import ID_PATTERN, check_name
+from labelcollections.model.names import ID_PATTERN, check_name, safe_name
 from labelcollections.model.vocabulary import LabelType, Method
 
 WHEN = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
@@ -201,7 +200,7 @@ def test_names_are_sanitised_and_the_original_kept() -> None:
 
 @pytest.mark.parametrize("name", ["a b", "..x", "_lead", "ü", "x" * 300, "a..b", "-"])
 def test_sanitised_names_are_valid(name: str) -> None:
-    assert check_name(sanitise_name(name), "test") == sanitise_name(name)
+    assert check_name(safe_name(name), "test") == safe_name(name)
 
 
 def test_label_names_that_clash_after_sanitising_get_a_suffix() -> None:

@@ -60,7 +60,7 @@ Pairs = list[tuple[str, str]]
 
 _DEFAULT_SOURCE = "key-value pairs"
 _ESCAPED = frozenset(".[]\\")
-_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_INTEGER = re.compile(r"0|-?[1-9][0-9]*")
 _INDEX = re.compile(r"0|[1-9][0-9]{0,17}")
 _FLOAT = re.compile(r"-?(?:[0-9]+\.?[0-9]*(?:e[-+]?[0-9]+)?|inf|nan)")
 _CLASS_KEY = re.compile(r"class\.([^.\[\]\\]*)\.")
@@ -431,11 +431,16 @@ class _Reader:
     source: str
     namespace: str
     read: set[int] = field(default_factory=set)
+    by_key: dict[str, list[int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for index, (key, _) in enumerate(self.pairs):
+            self.by_key.setdefault(key, []).append(index)
 
     def all(self, key: str) -> list[str]:
-        found = [(i, value) for i, (k, value) in enumerate(self.pairs) if k == key]
-        self.read.update(i for i, _ in found)
-        return [value for _, value in found]
+        found = self.by_key.get(key, [])
+        self.read.update(found)
+        return [self.pairs[i][1] for i in found]
 
     def one(self, key: str) -> str | None:
         values = self.all(key)
@@ -539,29 +544,32 @@ def _read_levels(reader: _Reader) -> list[Level]:
     return levels
 
 
-def _read_classes(reader: _Reader) -> list[LabelClass]:
-    values: list[str] = []
-    for key, _ in reader.pairs:
-        match = _CLASS_KEY.match(key)
-        if match and match.group(1) not in values:
-            values.append(match.group(1))
+def _read_classes(reader: _Reader) -> LabelSchema:
+    """The ``class.<value>.*`` pairs, grouped by value in one pass so many classes stay cheap."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for index, (key, value) in enumerate(reader.pairs):
+        if match := _CLASS_KEY.match(key):
+            groups.setdefault(match.group(1), []).append((key, value))
+            reader.read.add(index)
     classes: list[LabelClass] = []
-    for text in values:
+    for text, pairs in groups.items():
         key = f"class.{text}"
+        group = _Reader(pairs, reader.source, reader.namespace)
         data: dict[str, Any] = {"value": _parse_int(text, reader.source, key)}
-        if (name := reader.one(f"{key}.name")) is not None:
+        if (name := group.one(f"{key}.name")) is not None:
             data["name"] = name
-        if (color := reader.one(f"{key}.color")) is not None:
+        if (color := group.one(f"{key}.color")) is not None:
             channels = _parse_numbers(color, int, reader.source, f"{key}.color")
             if len(channels) != 4 or not all(0 <= c <= 255 for c in channels):
                 raise InputError(
                     reader.source, f"{key}.color", f"r,g,b,a with each 0-255 (got {color!r})"
                 )
             data["color"] = channels
-        if reader.has(f"{key}.properties"):
-            data["properties"] = reader.tree(f"{key}.properties")
+        if group.has(f"{key}.properties"):
+            data["properties"] = group.tree(f"{key}.properties")
+        group.finish()
         classes.append(validate_model(LabelClass, data, reader.source, key))
-    return classes
+    return validate_model(LabelSchema, {"classes": classes}, reader.source, "class")
 
 
 def _check_choice(value: str, choices: Sequence[str], source: str, key: str) -> str:
@@ -592,7 +600,7 @@ def label_image_from_pairs(pairs: Iterable[tuple[str, str]], source: str) -> Lab
         "axes": _read_axes(reader),
         "levels": _read_levels(reader),
         "provenance": _read_provenance(reader),
-        "label_schema": LabelSchema(classes=tuple(_read_classes(reader))),
+        "label_schema": _read_classes(reader),
         "attributes": _read_attributes(reader),
     }
     if (version := reader.one("label.version")) is not None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +23,7 @@ from typing import Any, Literal
 from labelcollections.errors import InputError
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
-from labelcollections.model.names import NAME_PATTERN, check_name
+from labelcollections.model.names import check_name, safe_name
 from labelcollections.model.parsing import validate_model
 from labelcollections.model.provenance import Provenance, utc_now
 from labelcollections.model.vocabulary import LabelType, Method
@@ -245,13 +244,6 @@ def _digest(root: _Collection, source: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def sanitise_name(name: str) -> str:
-    """A valid object name as close to ``name`` as possible (spaces and symbols become ``_``)."""
-    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
-    cleaned = re.sub(r"\.{2,}", ".", cleaned).lstrip("_.-")[:128] or "unnamed"
-    return cleaned if NAME_PATTERN.match(cleaned) else "unnamed"
-
-
 def _attributes(raw: Mapping[str, Any], consumed: set[str]) -> dict[str, Any]:
     """Keep unknown keys: another tool's prefixed ones verbatim, bare ones as ``biohackathon:``."""
     kept: dict[str, Any] = {}
@@ -335,7 +327,7 @@ class _Builder:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     def _named(self, name: str, attributes: dict[str, Any]) -> str:
-        cleaned = sanitise_name(name)
+        cleaned = safe_name(name)
         if cleaned != name:
             attributes[f"{PREFIX}name"] = name
         return cleaned

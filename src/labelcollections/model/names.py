@@ -35,6 +35,13 @@ def check_id(value: str, source: str, field: str = "id") -> str:
     return value
 
 
+def safe_name(name: str) -> str:
+    """A valid object name as close to ``name`` as possible (spaces and symbols become ``_``)."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+    cleaned = re.sub(r"\.{2,}", ".", cleaned).lstrip("_.-")[:128] or "unnamed"
+    return cleaned if NAME_PATTERN.match(cleaned) else "unnamed"
+
+
 def new_id() -> str:
     """A fresh random id: 16 hex digits (64 bits), short enough to type, unique in practice."""
     return secrets.token_hex(8)

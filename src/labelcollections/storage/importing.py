@@ -8,7 +8,6 @@ them, with bare string paths). Everything is read and checked before anything is
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -22,7 +21,7 @@ from labelcollections.model.collection_document import from_document
 from labelcollections.model.geometry import check_label_dtype, check_label_shape, label_levels
 from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.label_schema import LabelSchema
-from labelcollections.model.names import new_id
+from labelcollections.model.names import new_id, safe_name
 from labelcollections.model.ngff_labels import label_schema_from_image_label
 from labelcollections.model.ngff_multiscales import ome_attributes
 from labelcollections.model.provenance import Provenance, utc_now
@@ -111,7 +110,7 @@ def _plan_foreign_store(
     default_name = PurePosixPath(store.location.rstrip("/")).name.split(".")[0]
     image = ReferenceImage(
         id=new_id(),
-        name=name or _safe_name(default_name),
+        name=name or safe_name(default_name),
         axes=multiscale.axes,
         dtype=multiscale.dtype,
         levels=multiscale.levels,
@@ -173,7 +172,7 @@ def _foreign_label(
             arrays.append(downsample_labels(arrays[-1], level.shape))
     label = LabelImage(
         id=new_id(),
-        name=_safe_name(PurePosixPath(path).name),
+        name=safe_name(PurePosixPath(path).name),
         image_id=image.id,
         label_type=label_type,
         label_schema=schema,
@@ -221,8 +220,3 @@ def _collection_root_layout(
     if len(image_paths) != 1:
         raise InputError(store.location, "ome.nodes", "exactly one image node beside label nodes")
     return image_paths[0], labels
-
-
-def _safe_name(text: str) -> str:
-    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._-")
-    return cleaned or "image"
