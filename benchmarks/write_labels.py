@@ -35,8 +35,6 @@ from zarr.codecs import BloscCodec
 
 from labelcollections.model.provenance import Provenance
 from labelcollections.repository import Repository
-from labelcollections.storage.ome_zarr_store import chunks_for
-from labelcollections.storage.pyramid import level_shapes
 
 AXES = ("y", "x")
 IMAGE_NAME = "reference"
@@ -123,7 +121,7 @@ def run_ours(labels: np.ndarray, reference: np.ndarray, directory: Path) -> tupl
         repository.close()
 
 
-def run_peer(labels: np.ndarray, levels: int, directory: Path) -> tuple[float, Output]:
+def run_peer(labels: np.ndarray, layout: Output, directory: Path) -> tuple[float, Output]:
     """Time ome-zarr-py's ``write_labels`` with our pyramid depth, chunks and codec."""
     from ome_zarr.format import FormatV05
     from ome_zarr.scale import Methods
@@ -131,12 +129,10 @@ def run_peer(labels: np.ndarray, levels: int, directory: Path) -> tuple[float, O
 
     group = zarr.open_group(str(directory), mode="w", zarr_format=3)
     storage_options = [
-        {
-            "chunks": chunks_for(shape, AXES),
-            "compressor": BloscCodec(cname="zstd", clevel=5, shuffle="shuffle"),
-        }
-        for shape in level_shapes(labels.shape, AXES, max_levels=levels)
+        {"chunks": chunks, "compressor": BloscCodec(cname="zstd", clevel=5, shuffle="shuffle")}
+        for chunks in layout.chunks
     ]
+    levels = len(layout.shapes)
     start = time.perf_counter()
     write_labels(
         labels,
@@ -190,10 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     labels, instances = make_labels(args.size, args.seed)
     reference = reference_image(labels)
-    levels = len(level_shapes(labels.shape, AXES))
     print(
-        f"label image {args.size}×{args.size} uint32, {instances} instances,"
-        f" {levels} levels (built in {time.perf_counter() - start:.1f} s)"
+        f"label image {args.size}×{args.size} uint32, {instances} instances"
+        f" (built in {time.perf_counter() - start:.1f} s)"
     )
 
     with warnings.catch_warnings(), tempfile.TemporaryDirectory(prefix="bench-labels-") as tmp:
@@ -203,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             labels, args.repeats, workdir, "ours", lambda d: run_ours(labels, reference, d)
         )
         peer, peer_equal, peer_output = best_of(
-            labels, args.repeats, workdir, "peer", lambda d: run_peer(labels, levels, d)
+            labels, args.repeats, workdir, "peer", lambda d: run_peer(labels, our_output, d)
         )
 
     same_layout = (

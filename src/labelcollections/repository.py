@@ -26,13 +26,17 @@ from labelcollections.errors import ConflictError, InputError, NotFoundError
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.collection_document import from_document, to_document
 from labelcollections.model.geometry import (
+    AXIS_TYPES,
+    NGFF_AXIS_ORDER,
     check_label_dtype,
     check_label_shape,
     expanded_shape,
+    image_levels,
     label_axes_order,
     label_levels,
+    ngff_axis_order,
 )
-from labelcollections.model.images import Axis, LabelImage, Level, ReferenceImage
+from labelcollections.model.images import Axis, LabelImage, ReferenceImage
 from labelcollections.model.label_schema import LabelSchema
 from labelcollections.model.names import check_name, new_id
 from labelcollections.model.ngff_labels import image_label_metadata, labels_group_metadata
@@ -53,14 +57,8 @@ from labelcollections.storage.ome_zarr_store import (
     write_plain_group,
 )
 from labelcollections.storage.publish import remove_leftovers, staged_directory, write_json_atomic
-from labelcollections.storage.pyramid import (
-    Downsampling,
-    downsample_image,
-    downsample_labels,
-    level_shapes,
-)
+from labelcollections.storage.pyramid import Downsampling, downsample_image, downsample_labels
 from labelcollections.storage.sources import read_pixels
-from labelcollections.storage.tiff import AXIS_TYPES, NGFF_AXIS_ORDER
 
 MARKER_FILE = "labelcollections.json"
 CATALOG_FILE = "catalog.sqlite"
@@ -152,25 +150,15 @@ class Repository:
             raise InputError(
                 pixels.source, "pixels", f"a 2D to 5D numeric array (got {data.ndim}D {data.dtype})"
             )
-        axis_names = tuple(axes or pixels.axes or NGFF_AXIS_ORDER[5 - data.ndim :])
-        if len(axis_names) != data.ndim:
-            raise InputError(pixels.source, "axes", f"{data.ndim} axis names (got {axis_names})")
-        level_scale = tuple(scale or pixels.scale or (1.0,) * data.ndim)
+        given_axes = tuple(axes or pixels.axes or NGFF_AXIS_ORDER[5 - data.ndim :])
+        if len(given_axes) != data.ndim:
+            raise InputError(pixels.source, "axes", f"{data.ndim} axis names (got {given_axes})")
+        order = ngff_axis_order(given_axes, pixels.source)
+        data = np.ascontiguousarray(np.transpose(data, order))
+        axis_names = tuple(given_axes[i] for i in order)
+        given_scale = scale or pixels.scale or (1.0,) * data.ndim
+        levels = image_levels(data.shape, axis_names, [given_scale[i] for i in order])
         unit_map = units or pixels.units
-        shapes = level_shapes(data.shape, axis_names)
-        levels = tuple(
-            Level(
-                path=str(index),
-                shape=shape,
-                scale=tuple(
-                    s * base / n if name_ in ("y", "x") else s
-                    for s, base, n, name_ in zip(
-                        level_scale, data.shape, shape, axis_names, strict=True
-                    )
-                ),
-            )
-            for index, shape in enumerate(shapes)
-        )
         image = ReferenceImage(
             id=new_id(),
             name=name,

@@ -7,11 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from labelcollections.storage.pyramid import (
-    downsample_image,
-    downsample_labels,
-    level_shapes,
-)
+from labelcollections.model.geometry import level_shapes
+from labelcollections.storage.pyramid import downsample_image, downsample_labels
 
 label_arrays = arrays(
     dtype=st.sampled_from([np.uint8, np.uint16, np.int32, np.uint32]),

@@ -8,6 +8,51 @@ from labelcollections.errors import InputError
 from labelcollections.model.images import Level
 from labelcollections.model.vocabulary import LABEL_DTYPES
 
+NGFF_AXIS_ORDER = ("t", "c", "z", "y", "x")
+AXIS_TYPES = {"t": "time", "c": "channel", "z": "space", "y": "space", "x": "space"}
+PYRAMID_AXES = ("y", "x")
+"""Axes halved from one pyramid level to the next (z is kept, as most viewers expect)."""
+
+
+def ngff_axis_order(axes: Sequence[str], source: str) -> list[int]:
+    """The transposition that puts ``axes`` (a subset of t, c, z, y, x) in NGFF order."""
+    if any(axis not in NGFF_AXIS_ORDER for axis in axes) or len(set(axes)) != len(axes):
+        raise InputError(
+            source, "axes", f"distinct axes among t, c, z, y, x (got {''.join(axes)!r})"
+        )
+    if not {"y", "x"} <= set(axes):
+        raise InputError(source, "axes", f"axes including y and x (got {''.join(axes)!r})")
+    return sorted(range(len(axes)), key=lambda i: NGFF_AXIS_ORDER.index(axes[i]))
+
+
+def level_shapes(
+    shape: Sequence[int], axes: Sequence[str], min_size: int = 256
+) -> list[tuple[int, ...]]:
+    """Halve y and x (rounding down) until the larger of them fits in ``min_size``."""
+    shapes = [tuple(shape)]
+    spatial = [i for i, name in enumerate(axes) if name in PYRAMID_AXES]
+    while (
+        max(shapes[-1][i] for i in spatial) > min_size and min(shapes[-1][i] for i in spatial) >= 2
+    ):
+        shapes.append(tuple(n // 2 if i in spatial else n for i, n in enumerate(shapes[-1])))
+    return shapes
+
+
+def image_levels(
+    shape: Sequence[int], axes: Sequence[str], scale: Sequence[float]
+) -> tuple[Level, ...]:
+    """Pyramid levels of a new image: shapes from :func:`level_shapes`, scales grown to match."""
+    return tuple(
+        Level(
+            path=str(index),
+            shape=level_shape,
+            scale=tuple(
+                size * base / n for size, base, n in zip(scale, shape, level_shape, strict=True)
+            ),
+        )
+        for index, level_shape in enumerate(level_shapes(shape, axes))
+    )
+
 
 def label_axes_order(
     label_axes: Sequence[str] | None, label_ndim: int, reference_axes: Sequence[str], source: str

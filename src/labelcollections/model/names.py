@@ -18,7 +18,7 @@ ID_PATTERN = re.compile(r"^[a-zA-Z0-9\-_.]+$")
 
 def check_name(value: str, source: str, field: str = "name") -> str:
     """Return ``value`` if it is a valid object name, else raise an :class:`InputError`."""
-    if not NAME_PATTERN.match(value) or value in {".", ".."} or ".." in value:
+    if not NAME_PATTERN.fullmatch(value) or value in {".", ".."} or ".." in value:
         raise InputError(
             source,
             field,
@@ -30,7 +30,7 @@ def check_name(value: str, source: str, field: str = "name") -> str:
 
 def check_id(value: str, source: str, field: str = "id") -> str:
     """Return ``value`` if it matches the RFC-8 id production, else raise an :class:`InputError`."""
-    if not ID_PATTERN.match(value):
+    if not ID_PATTERN.fullmatch(value):
         raise InputError(source, field, f"an id matching [a-zA-Z0-9-_.]+ (got {value!r})")
     return value
 
@@ -39,7 +39,7 @@ def safe_name(name: str) -> str:
     """A valid object name as close to ``name`` as possible (spaces and symbols become ``_``)."""
     cleaned = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
     cleaned = re.sub(r"\.{2,}", ".", cleaned).lstrip("_.-")[:128] or "unnamed"
-    return cleaned if NAME_PATTERN.match(cleaned) else "unnamed"
+    return cleaned if NAME_PATTERN.fullmatch(cleaned) else "unnamed"
 
 
 def new_id() -> str:

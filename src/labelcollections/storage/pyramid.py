@@ -12,22 +12,6 @@ from typing import Literal
 import numpy as np
 
 Downsampling = Literal["nearest", "mode"]
-SPATIAL_AXES = ("y", "x")
-
-
-def level_shapes(
-    shape: Sequence[int], axes: Sequence[str], min_size: int = 256, max_levels: int | None = None
-) -> list[tuple[int, ...]]:
-    """Halve y and x (rounding down) until the larger of them fits in ``min_size``."""
-    shapes = [tuple(shape)]
-    spatial = [i for i, name in enumerate(axes) if name in SPATIAL_AXES]
-    while (
-        max(shapes[-1][i] for i in spatial) > min_size and min(shapes[-1][i] for i in spatial) >= 2
-    ):
-        if max_levels is not None and len(shapes) >= max_levels:
-            break
-        shapes.append(tuple(n // 2 if i in spatial else n for i, n in enumerate(shapes[-1])))
-    return shapes
 
 
 def downsample_labels(

@@ -10,11 +10,10 @@ import numpy as np
 import tifffile
 
 from labelcollections.errors import InputError
+from labelcollections.model.geometry import ngff_axis_order
 
 # TIFF axis letters (tifffile's vocabulary) → NGFF axis names; S (samples, e.g. RGB) is a channel.
 _AXIS_NAMES = {"T": "t", "C": "c", "S": "c", "Z": "z", "Y": "y", "X": "x"}
-NGFF_AXIS_ORDER = ("t", "c", "z", "y", "x")
-AXIS_TYPES = {"t": "time", "c": "channel", "z": "space", "y": "space", "x": "space"}
 _UNITS = {"µm": "micrometer", "um": "micrometer", "nm": "nanometer", "mm": "millimeter"}
 
 
@@ -45,7 +44,7 @@ def read_tiff(path: Path) -> TiffImage:
         names.append(_AXIS_NAMES[letter])
     if len(set(names)) != len(names):
         raise InputError(str(path), "axes", f"each of t, c, z, y, x at most once (got {letters!r})")
-    order = sorted(range(len(names)), key=lambda i: NGFF_AXIS_ORDER.index(names[i]))
+    order = ngff_axis_order(names, str(path))
     axes = tuple(names[i] for i in order)
     return TiffImage(
         data=np.ascontiguousarray(np.transpose(data, order)),
