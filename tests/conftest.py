@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests run beside other work on two cores: time limits would make them flaky.
+settings.register_profile(
+    "labelcollections", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("labelcollections")
+# The codecs handle integers of any size; let failure reports print them too.
+sys.set_int_max_str_digits(0)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -324,12 +324,12 @@ class Repository:
         """Find a label image by id, ``name@version``, ``image/name@version`` or a unique name."""
         if "/" in reference and image_name is None:
             image_name, reference = reference.split("/", 1)
-        candidates = []
-        for label, _ in self.catalog.label_images():
-            if image_name is not None and self.image(image_name).id != label.image_id:
-                continue
-            if reference in (label.id, label.key, label.name):
-                candidates.append(label)
+        image_id = self.image(image_name).id if image_name is not None else None
+        candidates = [
+            label
+            for label, _ in self.catalog.label_images(image_id)
+            if reference in (label.id, label.key, label.name)
+        ]
         exact = [label for label in candidates if reference in (label.id, label.key)]
         if len(exact) == 1:
             return exact[0]
