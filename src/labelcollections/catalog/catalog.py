@@ -7,7 +7,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, create_engine, delete, event, func, insert, select
+from sqlalchemy import (
+    Engine,
+    and_,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+    union,
+)
 from sqlalchemy.engine import Connection
 
 from labelcollections.catalog.tables import (
@@ -40,6 +51,9 @@ class LabelImageFilter:
     name: str | None = None
     derived_from: str | None = None
     model_sha256: str | None = None
+
+
+MAX_LINEAGE_DEPTH = 10_000
 
 
 def _json(value: Any) -> str:
@@ -281,26 +295,34 @@ class Catalog:
             return [LabelImage.model_validate_json(r.record) for r in connection.execute(statement)]
 
     def lineage(self, label_image_id: str) -> list[LabelImage]:
-        """The label image's ancestors (oldest first), itself, then its descendants."""
-        records = {label.id: label for label, _ in self.label_images()}
-        if label_image_id not in records:
-            return []
-        ancestors: list[LabelImage] = []
-        current = records[label_image_id].provenance.derived_from
-        while current is not None and current in records and records[current] not in ancestors:
-            ancestors.insert(0, records[current])
-            current = records[current].provenance.derived_from
-        descendants: list[LabelImage] = []
-        frontier = [label_image_id]
-        while frontier:
-            children = [
-                label
-                for label in records.values()
-                if label.provenance.derived_from in frontier and label not in descendants
-            ]
-            descendants.extend(sorted(children, key=lambda label: label.provenance.created))
-            frontier = [child.id for child in children]
-        return [*ancestors, records[label_image_id], *descendants]
+        """The label image's ancestors (oldest first), itself, then its descendants.
+
+        Two recursive queries walk ``derived_from`` up and down; ``depth`` orders the chain and
+        bounds it, so even a corrupt cycle ends.
+        """
+        start = select(
+            label_images.c.id, label_images.c.derived_from, literal(0).label("depth")
+        ).where(label_images.c.id == label_image_id)
+        up = start.cte("ancestors", recursive=True)
+        up = up.union_all(
+            select(label_images.c.id, label_images.c.derived_from, up.c.depth - 1)
+            .join(up, label_images.c.id == up.c.derived_from)
+            .where(up.c.depth > -MAX_LINEAGE_DEPTH)
+        )
+        down = start.cte("descendants", recursive=True)
+        down = down.union_all(
+            select(label_images.c.id, label_images.c.derived_from, down.c.depth + 1)
+            .join(down, label_images.c.derived_from == down.c.id)
+            .where(down.c.depth < MAX_LINEAGE_DEPTH)
+        )
+        chain = union(select(up.c.id, up.c.depth), select(down.c.id, down.c.depth)).subquery()
+        statement = (
+            select(label_images.c.record)
+            .join(chain, chain.c.id == label_images.c.id)
+            .order_by(chain.c.depth, label_images.c.created, label_images.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [LabelImage.model_validate_json(r.record) for r in connection.execute(statement)]
 
     def dump(self) -> dict[str, list[dict[str, Any]]]:
         """Every table's rows in a stable order, to compare two catalogs."""
