@@ -254,6 +254,8 @@ class Repository:
         """
         image = self.image(image_name)
         check_name(collection, "collection name")
+        check_name(name, "label image name")
+        check_name(version, "label image version")
         pixels = read_pixels(source)
         check_label_dtype(str(pixels.data.dtype), pixels.source)
         order, covered = label_axes_order(
@@ -272,8 +274,11 @@ class Repository:
         derived_from = provenance.derived_from
         if derived_from is not None:
             derived_from = self.label_image(derived_from, image.name).id
-        if provenance.content_hash is not None and provenance.content_hash != content_hash(data):
-            raise InputError(pixels.source, "provenance.content_hash", "the hash of these pixels")
+        digest = content_hash(data)
+        if provenance.content_hash not in (None, digest):
+            raise InputError(
+                pixels.source, "provenance.content_hash", f"the hash of these pixels, {digest}"
+            )
         levels = label_levels(shape, image.levels)
         label = LabelImage(
             id=new_id(),
@@ -284,7 +289,7 @@ class Repository:
             label_schema=label_schema or LabelSchema(),
             provenance=provenance.model_copy(
                 update={
-                    "content_hash": content_hash(data),
+                    "content_hash": digest,
                     "reference_hash": image.content_hash,
                     "derived_from": derived_from,
                 }
