@@ -13,7 +13,6 @@ NGFF ``ome`` metadata, so other readers see a plain OME-Zarr image with labels.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -287,8 +286,3 @@ def _parents(path: str) -> list[str]:
 
 def _metadata_file(version: NgffVersion) -> str:
     return "zarr.json" if version == "0.5" else ".zgroup"
-
-
-def dump_json(data: Any) -> str:
-    """Canonical JSON text (sorted keys) for comparisons and hashing of documents."""
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
