@@ -164,7 +164,7 @@ def _print_summary(repository: Repository, console: Console) -> None:
         "collection",
         "label image",
         "type",
-        "objects",
+        "labels",
         "method",
         "software",
         "derived from",
@@ -174,13 +174,13 @@ def _print_summary(repository: Repository, console: Console) -> None:
         for member in collection.members:
             label = repository.label_image(member)
             pixels = np.asarray(repository.label_levels(label)[0][...])
-            objects = int(np.count_nonzero(np.bincount(pixels.ravel())[1:]))
+            distinct = int(np.count_nonzero(np.bincount(pixels.ravel())[1:]))
             parent = label.provenance.derived_from
             table.add_row(
                 collection.name,
                 label.key,
                 label.label_type.value,
-                str(objects),
+                str(distinct),
                 label.provenance.method.value,
                 f"{label.provenance.software} {label.provenance.software_version}",
                 repository.label_image(parent).key if parent else "",
