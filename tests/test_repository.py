@@ -318,3 +318,40 @@ def test_an_ome_zarr_url_is_registered_read_only_and_labelled_locally(
     import tifffile
 
     np.testing.assert_array_equal(copied["0"][...], tifffile.imread(denbi / "sample.tiff"))
+
+
+def test_a_local_ome_zarr_is_registered_without_being_touched(
+    tmp_path: Path, conformance_dir: Path, denbi: Path
+) -> None:
+    import shutil
+
+    source = tmp_path / "source.ome.zarr"
+    shutil.copytree(
+        conformance_dir / "biohackathon/test-zarr/1ch_plus_explicit_labels.ome.zarr", source
+    )
+    stamps = {p: p.stat().st_mtime_ns for p in source.rglob("*")}
+    with Repository.init(tmp_path / "repo") as repo:
+        image = repo.add_image(source, "local")
+        repo.add_labels(
+            "local", denbi / "labels.tiff", collection="cells", name="cells",
+            label_type="instance", provenance=provenance(),
+        )  # fmt: skip
+        assert image.source == str(source)
+        assert repo.verify() == []
+    assert {p: p.stat().st_mtime_ns for p in source.rglob("*")} == stamps
+
+
+def test_an_export_is_imported_from_a_url(repository: Repository, tmp_path: Path) -> None:
+    served = tmp_path / "served"
+    repository.export("livecell", served / "livecell.ome.zarr")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/livecell.ome.zarr"
+        with Repository.init(tmp_path / "other") as other:
+            other.import_store(url)
+            assert snapshot(other) == snapshot(repository)
+    finally:
+        server.shutdown()
