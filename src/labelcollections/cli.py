@@ -84,6 +84,14 @@ def label_row(repository: Repository, label: LabelImage) -> dict[str, Any]:
     }
 
 
+def show(rows: Sequence[dict[str, Any]], title: str, as_json: bool) -> None:
+    """Rows as JSON for programs, or as a table for people."""
+    if as_json:
+        print_json(list(rows))
+    else:
+        print_rows(rows, title)
+
+
 def print_rows(rows: Sequence[dict[str, Any]], title: str) -> None:
     if not rows:
         console.print(f"no {title.lower()}")
@@ -246,7 +254,7 @@ def image_list(repo: str, as_json: bool) -> None:
             }
             for img in repository.images()
         ]
-    print_json(rows) if as_json else print_rows(rows, "Images")
+    show(rows, "Images", as_json)
 
 
 @cli.group()
@@ -271,7 +279,7 @@ def collection_list(repo: str, image: str | None, as_json: bool) -> None:
             }
             for c in repository.collections(image)
         ]
-    print_json(rows) if as_json else print_rows(rows, "Collections")
+    show(rows, "Collections", as_json)
 
 
 @collection.command("show")
