@@ -171,7 +171,7 @@ label_classes = st.builds(
     value=model_ints,
     name=optional(texts),
     color=optional(colors),
-    properties=json_objects,
+    properties=json_objects.filter(lambda p: not {"class", "label-value"} & set(p)),
 )
 label_schemas = st.builds(
     LabelSchema,
