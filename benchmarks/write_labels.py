@@ -1,7 +1,7 @@
 """Writing a label image with its pyramid: ``Repository.add_labels`` vs ome-zarr-py.
 
 Both sides write the same synthetic 8192×8192 uint32 instance label image into a fresh OME-Zarr
-0.5 store with the same number of pyramid levels, 1024×1024 chunks, Blosc(zstd, clevel 5,
+0.5 store with the same number of pyramid levels, 1024×1024 chunks, Blosc(lz4, clevel 5,
 shuffle) and nearest-neighbour downsampling:
 
 * ours: ``Repository.add_labels`` on a repository whose reference image has the same shape (the
@@ -35,6 +35,7 @@ from zarr.codecs import BloscCodec
 
 from labelcollections.model.provenance import Provenance
 from labelcollections.repository import Repository
+from labelcollections.storage.ome_zarr_store import BLOSC
 
 AXES = ("y", "x")
 IMAGE_NAME = "reference"
@@ -129,8 +130,7 @@ def run_peer(labels: np.ndarray, layout: Output, directory: Path) -> tuple[float
 
     group = zarr.open_group(str(directory), mode="w", zarr_format=3)
     storage_options = [
-        {"chunks": chunks, "compressor": BloscCodec(cname="zstd", clevel=5, shuffle="shuffle")}
-        for chunks in layout.chunks
+        {"chunks": chunks, "compressor": BloscCodec(**BLOSC)} for chunks in layout.chunks
     ]
     levels = len(layout.shapes)
     start = time.perf_counter()

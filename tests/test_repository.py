@@ -355,3 +355,22 @@ def test_an_export_is_imported_from_a_url(repository: Repository, tmp_path: Path
             assert snapshot(other) == snapshot(repository)
     finally:
         server.shutdown()
+
+
+def test_a_stated_content_hash_must_match_the_pixels(repository: Repository) -> None:
+    store = repository.root / "images/livecell.ome.zarr"
+    before = sorted(str(p.relative_to(store)) for p in store.rglob("*"))
+    pixels = np.ones((520, 704), dtype=np.uint32)
+    with pytest.raises(InputError) as error:
+        repository.add_labels(
+            "livecell", pixels, collection="cells", name="stated", label_type="instance",
+            provenance=provenance(content_hash="sha256:" + "0" * 64),
+        )  # fmt: skip
+    assert error.value.field == "provenance.content_hash"
+    assert content_hash(pixels) in error.value.expected
+    assert sorted(str(p.relative_to(store)) for p in store.rglob("*")) == before
+    stated = repository.add_labels(
+        "livecell", pixels, collection="cells", name="stated", label_type="instance",
+        provenance=provenance(content_hash=content_hash(pixels)),
+    )  # fmt: skip
+    assert stated.provenance.content_hash == content_hash(pixels)

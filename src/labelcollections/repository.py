@@ -13,6 +13,7 @@ The stores are the truth; the catalog is updated after each store write, in one 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -274,13 +275,8 @@ class Repository:
         derived_from = provenance.derived_from
         if derived_from is not None:
             derived_from = self.label_image(derived_from, image.name).id
-        digest = content_hash(data)
-        if provenance.content_hash not in (None, digest):
-            raise InputError(
-                pixels.source, "provenance.content_hash", f"the hash of these pixels, {digest}"
-            )
         levels = label_levels(shape, image.levels)
-        label = LabelImage(
+        draft = LabelImage(
             id=new_id(),
             name=name,
             version=version,
@@ -288,33 +284,51 @@ class Repository:
             label_type=label_type,
             label_schema=label_schema or LabelSchema(),
             provenance=provenance.model_copy(
-                update={
-                    "content_hash": digest,
-                    "reference_hash": image.content_hash,
-                    "derived_from": derived_from,
-                }
+                update={"reference_hash": image.content_hash, "derived_from": derived_from}
             ),
             axes=image.axes,
             dtype=str(data.dtype),
             levels=levels,
         )
-        arrays = [np.ascontiguousarray(data)]
-        for level in levels[1:]:
-            arrays.append(downsample_labels(arrays[-1], level.shape, downsampling))
-        target = self._collection_or_new(image, collection, provenance)
-        updated = target.with_member(label.id)
         store = self._store(image, writable=True)
-        label_path = f"{collection}/{label.key}"
-        with self.progress.task(f"Writing labels {label_path}", len(arrays)) as advance:
-            store.add_label_group(
-                label_path,
-                arrays,
-                image.axes,
-                levels,
-                image_label_metadata(label.label_schema, store.ngff_version, "../../../"),
-                _label_attributes(label),
-                on_level=lambda done, total: advance(1),
-            )
+        label_path = f"{collection}/{draft.key}"
+        finished: list[LabelImage] = []
+        # The hash runs beside the pyramid and the compression and is waited for only when the
+        # label group's metadata is written, after its arrays.
+        with ThreadPoolExecutor(max_workers=1) as hasher:
+            pending_hash = hasher.submit(content_hash, data)
+
+            def record() -> dict[str, Any]:
+                digest = pending_hash.result()
+                if provenance.content_hash not in (None, digest):
+                    raise InputError(
+                        pixels.source,
+                        "provenance.content_hash",
+                        f"the hash of the pixels, {digest}",
+                    )
+                update = {"content_hash": digest}
+                finished.append(
+                    draft.model_copy(
+                        update={"provenance": draft.provenance.model_copy(update=update)}
+                    )
+                )
+                return _label_attributes(finished[0])
+
+            arrays = [np.ascontiguousarray(data)]
+            for level in levels[1:]:
+                arrays.append(downsample_labels(arrays[-1], level.shape, downsampling))
+            with self.progress.task(f"Writing labels {label_path}", len(arrays)) as advance:
+                store.add_label_group(
+                    label_path,
+                    arrays,
+                    image.axes,
+                    levels,
+                    image_label_metadata(draft.label_schema, store.ngff_version, "../../../"),
+                    record,
+                    on_level=lambda done, total: advance(1),
+                )
+        label = finished[0]
+        updated = self._collection_or_new(image, collection, provenance).with_member(label.id)
         self._write_collection(
             store,
             updated,

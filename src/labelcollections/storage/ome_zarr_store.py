@@ -39,12 +39,17 @@ from labelcollections.model.ngff_multiscales import (
 )
 from labelcollections.storage.locations import is_url, join, list_json_files, read_json
 from labelcollections.storage.publish import staged_directory, write_json_atomic
-from labelcollections.storage.regions import copy_array
+from labelcollections.storage.regions import ChunkWriter, copy_array
 
 OUR_KEY = "labelcollections"
 ZarrArray: TypeAlias = "zarr.Array[Any]"
 CHUNK_SIZE = 1024
+BLOSC: dict[str, Any] = {"cname": "lz4", "clevel": 5, "shuffle": "shuffle"}
+"""Blosc with lz4: numcodecs' default, and the fastest to decode when viewers fetch tiles."""
 LevelWriter = Callable[[int, int], None]
+Attributes = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
+"""Our attributes of a group, or a function giving them once its arrays are written (so that
+what is computed alongside the write, such as the content hash, can go in)."""
 """Progress callback: (levels written, levels in all)."""
 
 
@@ -71,7 +76,7 @@ def write_multiscale_group(
     level_meta: Sequence[Level],
     version: NgffVersion,
     extra_ome: Mapping[str, Any],
-    our_attributes: Mapping[str, Any] | None,
+    our_attributes: Attributes | None,
     name: str,
     on_level: LevelWriter | None = None,
 ) -> None:
@@ -79,15 +84,22 @@ def write_multiscale_group(
     zarr_format: Literal[2, 3] = 3 if version == "0.5" else 2
     group = zarr.open_group(str(directory), mode="w", zarr_format=zarr_format)
     axis_names = [axis.name for axis in axes]
-    for index, (data, meta) in enumerate(zip(levels, level_meta, strict=True)):
-        array = _create_array(group, meta.path, data, axis_names, zarr_format)
-        copy_array(array, data)
-        if on_level is not None:
-            on_level(index + 1, len(levels))
+    # All levels share one pool of chunk writers: while the last chunks of a level are being
+    # compressed, the next (smaller) levels already fill the idle threads.
+    with ChunkWriter() as writer:
+        pending = []
+        for data, meta in zip(levels, level_meta, strict=True):
+            array = _create_array(group, meta.path, data, axis_names, zarr_format)
+            pending.append(copy_array(array, data, keep=_holds_data, writer=writer))
+        for index, copy in enumerate(pending):
+            copy.wait()
+            if on_level is not None:
+                on_level(index + 1, len(levels))
     content = {"multiscales": multiscales_metadata(name, axes, level_meta, version), **extra_ome}
     attributes: dict[str, Any] = dict(group_attributes(content, version))
     if our_attributes is not None:
-        attributes[OUR_KEY] = dict(our_attributes)
+        ours = our_attributes() if callable(our_attributes) else our_attributes
+        attributes[OUR_KEY] = dict(ours)
     group.attrs.update(attributes)
 
 
@@ -105,19 +117,26 @@ def _create_array(
             shape=data.shape,
             dtype=data.dtype,
             chunks=chunks,
-            compressors=BloscCodec(cname="zstd", clevel=5, shuffle="shuffle"),
+            compressors=BloscCodec(**BLOSC),
             dimension_names=axis_names,
             fill_value=0,
+            config={"write_empty_chunks": True},
         )
     return group.create_array(
         name,
         shape=data.shape,
         dtype=data.dtype,
         chunks=chunks,
-        compressors=Blosc(cname="zstd", clevel=5, shuffle=Blosc.SHUFFLE),
+        compressors=Blosc(cname=BLOSC["cname"], clevel=BLOSC["clevel"], shuffle=Blosc.SHUFFLE),
         chunk_key_encoding={"name": "v2", "separator": "/"},
         fill_value=0,
+        config={"write_empty_chunks": True},
     )
+
+
+def _holds_data(pixels: np.ndarray) -> bool:
+    """Whether a chunk differs from the fill value 0 in any bit (all-zero chunks stay absent)."""
+    return bool(pixels.reshape(-1).view(np.uint8).any())
 
 
 def write_plain_group(directory: Path, attributes: Mapping[str, Any], version: NgffVersion) -> None:
@@ -219,7 +238,7 @@ class ImageStore:
         axes: Sequence[Axis],
         level_meta: Sequence[Level],
         image_label: Mapping[str, Any],
-        our_attributes: Mapping[str, Any],
+        our_attributes: Attributes,
         on_level: LevelWriter | None = None,
     ) -> None:
         """Write a label image aside, move it into place, then list it in ``labels``.
