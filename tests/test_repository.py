@@ -59,6 +59,18 @@ def repository(tmp_path: Path, denbi: Path) -> Iterator[Repository]:
         yield repo
 
 
+def add_blob(repo: Repository, collection: str, name: str) -> None:
+    """A label image of one object covering the whole denbi image."""
+    repo.add_labels(
+        "livecell",
+        np.ones((520, 704), dtype=np.uint32),
+        collection=collection,
+        name=name,
+        label_type="instance",
+        provenance=provenance(),
+    )
+
+
 def snapshot(repo: Repository) -> dict[str, object]:
     """Models and pixel hashes of everything, with the repository-local paths left out."""
     images = {image.id: image for image in repo.images()}
@@ -188,14 +200,7 @@ def test_a_failed_label_write_leaves_no_trace(
 
     monkeypatch.setattr("labelcollections.storage.ome_zarr_store.copy_array", killed)
     with pytest.raises(KeyboardInterrupt):
-        repository.add_labels(
-            "livecell",
-            np.ones((520, 704), dtype=np.uint32),
-            collection="cells",
-            name="other",
-            label_type="instance",
-            provenance=provenance(),
-        )
+        add_blob(repository, "cells", "other")
     files_after = sorted(str(p.relative_to(store)) for p in store.rglob("*"))
     assert files_after == files_before
     assert repository.catalog.dump() == catalog_before
@@ -207,14 +212,7 @@ def test_adding_labels_never_rewrites_the_image_or_other_labels(repository: Repo
     protected = [p for p in store.rglob("*") if p.is_file() and "collections" not in p.parts]
     protected = [p for p in protected if p.parent.name != "labels"]
     stamps = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in protected}
-    repository.add_labels(
-        "livecell",
-        np.ones((520, 704), dtype=np.uint32),
-        collection="other",
-        name="blob",
-        label_type="instance",
-        provenance=provenance(),
-    )
+    add_blob(repository, "other", "blob")
     assert {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in protected} == stamps
 
 

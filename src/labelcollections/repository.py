@@ -266,9 +266,9 @@ class Repository:
         data = np.transpose(pixels.data, order).reshape(shape)
         check_label_shape(shape, image.shape, image.axis_names, pixels.source)
         label_type = LabelType(label_type)
-        existing = {label.key: label for label, _ in self.catalog.label_images(image.id)}
+        known = self.catalog.label_images(image.id)
         key = f"{name}@{version}"
-        if key in existing:
+        if any(label.key == key for label, _ in known):
             raise ConflictError(
                 key, "label image", f"a name and version not yet used on {image.name}"
             )
@@ -333,8 +333,8 @@ class Repository:
             store,
             updated,
             image,
-            {**self._label_paths(image), label.id: label_path},
-            [*self._labels_of(image), label],
+            {**{known_label.id: path for known_label, path in known}, label.id: label_path},
+            [*(known_label for known_label, _ in known), label],
         )
         self.catalog.index_label_image(label, label_path, [updated])
         return label
