@@ -329,13 +329,7 @@ class Repository:
                 )
         label = finished[0]
         updated = self._collection_or_new(image, collection, provenance).with_member(label.id)
-        self._write_collection(
-            store,
-            updated,
-            image,
-            {**{known_label.id: path for known_label, path in known}, label.id: label_path},
-            [*(known_label for known_label, _ in known), label],
-        )
+        self._write_collection(store, updated, image, [*known, (label, label_path)])
         self.catalog.index_label_image(label, label_path, [updated])
         return label
 
@@ -396,9 +390,7 @@ class Repository:
             raise InputError(collection_name, "collection", "label images of one reference image")
         updated = target.with_member(label.id)
         store = self._store(image, writable=True)
-        self._write_collection(
-            store, updated, image, self._label_paths(image), self._labels_of(image)
-        )
+        self._write_collection(store, updated, image, self.catalog.label_images(image.id))
         self.catalog.index_collection(updated)
         return updated
 
@@ -418,8 +410,7 @@ class Repository:
         target = Path(destination).expanduser().resolve()
         if target.exists():
             raise ConflictError(str(target), "destination", "a path that does not exist yet")
-        labels = self._labels_of(image)
-        paths = self._label_paths(image)
+        stored = self.catalog.label_images(image.id)
         with staged_directory(target) as staging:
             image_arrays = self.image_levels(image)
             with self.progress.task(f"Exporting image {image.name}", len(image_arrays)) as advance:
@@ -435,9 +426,8 @@ class Repository:
                     on_level=lambda done, total: advance(1),
                 )
             source_store = self._store(image)
-            with self.progress.task("Exporting labels", len(labels)) as advance:
-                for label in labels:
-                    path = paths[label.id]
+            with self.progress.task("Exporting labels", len(stored)) as advance:
+                for label, path in stored:
                     write_multiscale_group(
                         staging / "labels" / path,
                         [
@@ -457,15 +447,12 @@ class Repository:
                     )
                     advance(1)
             exported = ImageStore(str(staging), zarr.open_group(str(staging), mode="r+"), True)
-            for parent in sorted({p.split("/")[0] for p in paths.values() if "/" in p}):
+            paths = [path for _, path in stored]
+            for parent in sorted({path.split("/")[0] for path in paths if "/" in path}):
                 write_plain_group(staging / "labels" / parent, {}, ngff)
-            write_plain_group(
-                staging / "labels",
-                labels_group_metadata([paths[label.id] for label in labels], ngff),
-                ngff,
-            )
+            write_plain_group(staging / "labels", labels_group_metadata(paths, ngff), ngff)
             for collection in self.catalog.collections(image.id):
-                self._write_collection(exported, collection, image, paths, labels)
+                self._write_collection(exported, collection, image, stored)
         return target
 
     def import_store(
@@ -547,13 +534,6 @@ class Repository:
     def _store(self, image: ReferenceImage, writable: bool = False) -> ImageStore:
         return ImageStore.open(str(self._store_path(image.name)), writable=writable)
 
-    def _labels_of(self, image: ReferenceImage) -> list[LabelImage]:
-        return [label for label, _ in self.catalog.label_images(image.id)]
-
-    def _label_paths(self, image: ReferenceImage) -> dict[str, str]:
-        """Label image id → path below ``labels/`` in the image's store."""
-        return {label.id: path for label, path in self.catalog.label_images(image.id)}
-
     def _label_path(self, label: LabelImage) -> str:
         for candidate, path in self.catalog.label_images(label.image_id):
             if candidate.id == label.id:
@@ -584,11 +564,12 @@ class Repository:
         store: ImageStore,
         collection: LabelCollection,
         image: ReferenceImage,
-        label_paths: dict[str, str],
-        labels: Sequence[LabelImage],
+        stored: Sequence[tuple[LabelImage, str]],
     ) -> None:
-        paths = {image.id: "..", **{key: f"../labels/{path}" for key, path in label_paths.items()}}
-        document = to_document(collection, image, labels, paths)
+        """Write a collection's document; ``stored`` pairs the image's label images with their
+        paths below ``labels/``."""
+        paths = {image.id: "..", **{label.id: f"../labels/{path}" for label, path in stored}}
+        document = to_document(collection, image, [label for label, _ in stored], paths)
         store.write_collection_document(collection.name, document)
 
     def _apply_import(self, plan: ImportPlan) -> ImportResult:
@@ -596,8 +577,7 @@ class Repository:
         if any(known.id == image.id or known.name == image.name for known in self.images()):
             raise ConflictError(image.name, "image", "an image not yet in this repository")
         destination = self._store_path(image.name)
-        labels = [planned.label for planned in plan.labels]
-        paths = {planned.label.id: planned.path for planned in plan.labels}
+        stored = [(planned.label, planned.path) for planned in plan.labels]
         with staged_directory(destination) as staging:
             with self.progress.task(f"Importing image {image.name}", len(image.levels)) as advance:
                 write_multiscale_group(
@@ -625,14 +605,9 @@ class Repository:
                     )
                     advance(1)
             for collection in plan.collections:
-                self._write_collection(store, collection, image, paths, labels)
-        self.catalog.index_import(
-            image,
-            self._relative(destination),
-            [(label, paths[label.id]) for label in labels],
-            plan.collections,
-        )
-        return ImportResult(image, plan.collections, tuple(labels))
+                self._write_collection(store, collection, image, stored)
+        self.catalog.index_import(image, self._relative(destination), stored, plan.collections)
+        return ImportResult(image, plan.collections, tuple(label for label, _ in stored))
 
 
 def _image_attributes(image: ReferenceImage) -> dict[str, Any]:

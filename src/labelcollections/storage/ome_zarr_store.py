@@ -47,10 +47,10 @@ CHUNK_SIZE = 1024
 BLOSC: dict[str, Any] = {"cname": "lz4", "clevel": 5, "shuffle": "shuffle"}
 """Blosc with lz4: numcodecs' default, and the fastest to decode when viewers fetch tiles."""
 LevelWriter = Callable[[int, int], None]
+"""Progress callback: (levels written, levels in all)."""
 Attributes = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
 """Our attributes of a group, or a function giving them once its arrays are written (so that
 what is computed alongside the write, such as the content hash, can go in)."""
-"""Progress callback: (levels written, levels in all)."""
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,6 @@ def read_tiff(path: Path) -> TiffImage:
         if letter not in _AXIS_NAMES:
             raise InputError(str(path), "axes", f"TIFF axes among TCSZYX (got {letters!r})")
         names.append(_AXIS_NAMES[letter])
-    if len(set(names)) != len(names):
-        raise InputError(str(path), "axes", f"each of t, c, z, y, x at most once (got {letters!r})")
     order = ngff_axis_order(names, str(path))
     axes = tuple(names[i] for i in order)
     return TiffImage(
