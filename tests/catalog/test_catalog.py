@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from labelcollections.catalog import Catalog, LabelImageFilter
+from labelcollections.catalog import (
+    Catalog,
+    CatalogEntry,
+    Correspondence,
+    InstanceMatch,
+    InstanceSummary,
+    LabelImageFilter,
+    TableRecord,
+)
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.provenance import Provenance
@@ -29,9 +37,20 @@ def label(identifier: str, parent: str | None, hours: int, method: str = "manual
     )
 
 
-@pytest.fixture
-def catalog(tmp_path: Path) -> Catalog:
-    catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+def summary_table(label_id: str, areas: list[int]) -> TableRecord:
+    return TableRecord(
+        label_id,
+        f"{label_id}.instances",
+        "instances",
+        len(areas),
+        {},
+        summary=InstanceSummary(
+            len(areas), sum(areas), min(areas), max(areas), sum(areas) / len(areas)
+        ),
+    )
+
+
+def entries() -> list[CatalogEntry]:
     family = [
         label("v1", None, 0),
         label("v2", "v1", 1),
@@ -42,9 +61,26 @@ def catalog(tmp_path: Path) -> Catalog:
     collection = LabelCollection(
         id="c", name="c", image_id=IMAGE.id, members=tuple(item.id for item in family)
     )
-    catalog.rebuild(
-        [(IMAGE, "images/raw.ome.zarr", [(item, f"c/{item.key}") for item in family], [collection])]
-    )
+    tables = [
+        summary_table("v1", [10, 20, 30]),
+        summary_table("v2", [100, 200]),
+        TableRecord(
+            "v2",
+            "v2.matches.v1",
+            "correspondence",
+            2,
+            {},
+            correspondence=Correspondence("v1", "v2", 0.5, [1, 3], [7, 8], [0.9, 0.6]),
+        ),
+    ]
+    labels = [(item, f"c/{item.key}") for item in family]
+    return [(IMAGE, "images/raw.ome.zarr", labels, [collection], tables)]
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> Catalog:
+    catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+    catalog.rebuild(entries())
     return catalog
 
 
@@ -71,9 +107,23 @@ def test_find_combines_conditions(catalog: Catalog) -> None:
 
 def test_rebuild_twice_gives_the_same_dump(catalog: Catalog, tmp_path: Path) -> None:
     first = catalog.dump()
-    entries = [
-        (image, store, catalog.label_images(image.id), catalog.collections(image.id))
-        for image, store in catalog.images()
-    ]
-    catalog.rebuild(entries)
+    catalog.rebuild(entries())
     assert catalog.dump() == first
+    assert len(first["instance_matches"]) == 2
+
+
+def test_find_filters_on_instance_counts_and_sizes(catalog: Catalog) -> None:
+    assert ids(catalog.find(LabelImageFilter(min_instances=3))) == ["v1"]
+    assert ids(catalog.find(LabelImageFilter(max_instances=2))) == ["v2"]
+    assert ids(catalog.find(LabelImageFilter(min_mean_area=100))) == ["v2"]
+    assert ids(catalog.find(LabelImageFilter(max_mean_area=20, min_instances=1))) == ["v1"]
+    assert catalog.find(LabelImageFilter(min_instances=4)) == []
+
+
+def test_instance_matches_are_found_from_either_side(catalog: Catalog) -> None:
+    assert catalog.instance_matches("v1", 3) == [InstanceMatch("v2", 8, 0.6, 0.5)]
+    assert catalog.instance_matches("v2", 7) == [InstanceMatch("v1", 1, 0.9, 0.5)]
+    assert catalog.instance_matches("v2", 1) == []
+    assert [t.name for t in catalog.tables("v2")] == ["v2.instances", "v2.matches.v1"]
+    assert catalog.instance_summary("v1") == InstanceSummary(3, 60, 10, 30, 20.0)
+    assert catalog.instance_summary("v3") is None

@@ -25,8 +25,11 @@ from labelcollections.catalog.tables import (
     ALL_TABLES,
     collections,
     images,
+    instance_matches,
+    instance_summaries,
     label_classes,
     label_images,
+    label_tables,
     memberships,
     metadata,
 )
@@ -51,6 +54,65 @@ class LabelImageFilter:
     name: str | None = None
     derived_from: str | None = None
     model_sha256: str | None = None
+    min_instances: int | None = None
+    max_instances: int | None = None
+    min_mean_area: float | None = None
+    max_mean_area: float | None = None
+
+
+@dataclass(frozen=True)
+class InstanceSummary:
+    """Object counts and sizes of one label image, for ``find``."""
+
+    instances: int
+    total_area: int
+    min_area: int | None
+    max_area: int | None
+    mean_area: float | None
+
+
+@dataclass(frozen=True)
+class Correspondence:
+    """Which object of label image ``b`` is which of ``a`` (matched at ``threshold``)."""
+
+    a_id: str
+    b_id: str
+    threshold: float
+    a_labels: Sequence[int]
+    b_labels: Sequence[int]
+    ious: Sequence[float]
+
+
+@dataclass(frozen=True)
+class TableRecord:
+    """A table stored with a label image (instances, user features or a correspondence)."""
+
+    label_image_id: str
+    name: str
+    kind: str
+    rows: int
+    attributes: dict[str, Any]
+    summary: InstanceSummary | None = None
+    correspondence: Correspondence | None = None
+
+
+@dataclass(frozen=True, order=True)
+class InstanceMatch:
+    """One object of another label image that an object was matched with."""
+
+    label_image_id: str
+    label: int
+    iou: float
+    threshold: float
+
+
+CatalogEntry = tuple[
+    ReferenceImage,
+    str,
+    Sequence[tuple[LabelImage, str]],
+    Sequence[LabelCollection],
+    Sequence[TableRecord],
+]
 
 
 MAX_LINEAGE_DEPTH = 10_000
@@ -86,55 +148,88 @@ class Catalog:
             self._put_image(connection, image, store)
 
     def index_label_image(
-        self, label: LabelImage, store_path: str, collections_now: Sequence[LabelCollection]
+        self,
+        label: LabelImage,
+        store_path: str,
+        collections_now: Sequence[LabelCollection],
+        tables: Sequence[TableRecord] = (),
     ) -> None:
-        """Add a label image and the new state of the collections it joined, atomically."""
+        """Add a label image, its tables and the new state of the collections it joined,
+        atomically."""
         with self.engine.begin() as connection:
             self._put_label(connection, label, store_path)
             for collection in collections_now:
                 self._put_collection(connection, collection)
+            for record in tables:
+                self._put_table(connection, record)
 
     def index_collection(self, collection: LabelCollection) -> None:
         with self.engine.begin() as connection:
             self._put_collection(connection, collection)
 
-    def index_import(
-        self,
-        image: ReferenceImage,
-        store: str,
-        labels: Sequence[tuple[LabelImage, str]],
-        image_collections: Sequence[LabelCollection],
-    ) -> None:
+    def index_table(self, record: TableRecord) -> None:
+        with self.engine.begin() as connection:
+            self._put_table(connection, record)
+
+    def index_import(self, entry: CatalogEntry) -> None:
         """Add an imported image with everything it brings, atomically."""
         with self.engine.begin() as connection:
-            self._put_entry(connection, image, store, labels, image_collections)
+            self._put_entry(connection, entry)
 
-    def rebuild(
-        self,
-        entries: Iterable[
-            tuple[ReferenceImage, str, Sequence[tuple[LabelImage, str]], Sequence[LabelCollection]]
-        ],
-    ) -> None:
+    def rebuild(self, entries: Iterable[CatalogEntry]) -> None:
         """Replace the whole index with what the stores say, in one transaction."""
         with self.engine.begin() as connection:
             for table in reversed(ALL_TABLES):
                 connection.execute(delete(table))
-            for image, store, labels, image_collections in entries:
-                self._put_entry(connection, image, store, labels, image_collections)
+            for entry in entries:
+                self._put_entry(connection, entry)
 
-    def _put_entry(
-        self,
-        connection: Connection,
-        image: ReferenceImage,
-        store: str,
-        labels: Sequence[tuple[LabelImage, str]],
-        image_collections: Sequence[LabelCollection],
-    ) -> None:
+    def _put_entry(self, connection: Connection, entry: CatalogEntry) -> None:
+        image, store, labels, image_collections, tables = entry
         self._put_image(connection, image, store)
         for label, path in labels:
             self._put_label(connection, label, path)
         for collection in image_collections:
             self._put_collection(connection, collection)
+        for record in tables:
+            self._put_table(connection, record)
+
+    def _put_table(self, connection: Connection, record: TableRecord) -> None:
+        connection.execute(
+            insert(label_tables).values(
+                label_image_id=record.label_image_id,
+                name=record.name,
+                kind=record.kind,
+                rows=record.rows,
+                record=_json(record.attributes),
+            )
+        )
+        if record.summary is not None:
+            summary = record.summary
+            connection.execute(
+                insert(instance_summaries).values(
+                    label_image_id=record.label_image_id,
+                    instances=summary.instances,
+                    total_area=summary.total_area,
+                    min_area=summary.min_area,
+                    max_area=summary.max_area,
+                    mean_area=summary.mean_area,
+                )
+            )
+        if record.correspondence is not None and record.correspondence.a_labels:
+            match = record.correspondence
+            rows = [
+                {
+                    "a_id": match.a_id,
+                    "b_id": match.b_id,
+                    "threshold": match.threshold,
+                    "a_label": int(a),
+                    "b_label": int(b),
+                    "iou": float(iou),
+                }
+                for a, b, iou in zip(match.a_labels, match.b_labels, match.ious, strict=True)
+            ]
+            connection.execute(insert(instance_matches), rows)
 
     def _put_image(self, connection: Connection, image: ReferenceImage, store: str) -> None:
         connection.execute(delete(images).where(images.c.id == image.id))
@@ -285,6 +380,7 @@ class Catalog:
                     .where(collections.c.name == query.collection)
                 )
             )
+        conditions.extend(_instance_conditions(query))
         statement = (
             select(label_images.c.record)
             .join(images, images.c.id == label_images.c.image_id)
@@ -324,6 +420,49 @@ class Catalog:
         with self.engine.connect() as connection:
             return [LabelImage.model_validate_json(r.record) for r in connection.execute(statement)]
 
+    def tables(self, label_image_id: str) -> list[TableRecord]:
+        """The tables stored with a label image, by name (payloads not included)."""
+        query = (
+            select(label_tables)
+            .where(label_tables.c.label_image_id == label_image_id)
+            .order_by(label_tables.c.name)
+        )
+        with self.engine.connect() as connection:
+            return [
+                TableRecord(r.label_image_id, r.name, r.kind, r.rows, json.loads(r.record))
+                for r in connection.execute(query)
+            ]
+
+    def instance_summary(self, label_image_id: str) -> InstanceSummary | None:
+        query = select(instance_summaries).where(
+            instance_summaries.c.label_image_id == label_image_id
+        )
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        if row is None:
+            return None
+        return InstanceSummary(
+            row.instances, row.total_area, row.min_area, row.max_area, row.mean_area
+        )
+
+    def instance_matches(self, label_image_id: str, label: int) -> list[InstanceMatch]:
+        """The objects of other label images recorded as the same object as this one."""
+        forward = select(
+            instance_matches.c.b_id.label("other"),
+            instance_matches.c.b_label.label("other_label"),
+            instance_matches.c.iou,
+            instance_matches.c.threshold,
+        ).where(instance_matches.c.a_id == label_image_id, instance_matches.c.a_label == label)
+        backward = select(
+            instance_matches.c.a_id,
+            instance_matches.c.a_label,
+            instance_matches.c.iou,
+            instance_matches.c.threshold,
+        ).where(instance_matches.c.b_id == label_image_id, instance_matches.c.b_label == label)
+        with self.engine.connect() as connection:
+            rows = connection.execute(union(forward, backward)).all()
+        return sorted(InstanceMatch(r[0], r[1], r[2], r[3]) for r in rows)
+
     def dump(self) -> dict[str, list[dict[str, Any]]]:
         """Every table's rows in a stable order, to compare two catalogs."""
         result: dict[str, list[dict[str, Any]]] = {}
@@ -332,3 +471,18 @@ class Catalog:
                 rows = connection.execute(select(table)).mappings()
                 result[table.name] = sorted((dict(row) for row in rows), key=_json)
         return result
+
+
+def _instance_conditions(query: LabelImageFilter) -> list[Any]:
+    """``find`` conditions on the instance summary (label images without one never match)."""
+    summary = instance_summaries.c
+    bounds = [
+        (query.min_instances, summary.instances >= (query.min_instances or 0)),
+        (query.max_instances, summary.instances <= (query.max_instances or 0)),
+        (query.min_mean_area, summary.mean_area >= (query.min_mean_area or 0)),
+        (query.max_mean_area, summary.mean_area <= (query.max_mean_area or 0)),
+    ]
+    wanted = [condition for given, condition in bounds if given is not None]
+    if not wanted:
+        return []
+    return [label_images.c.id.in_(select(summary.label_image_id).where(and_(True, *wanted)))]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -97,4 +98,47 @@ memberships = Table(
     Column("position", Integer, nullable=False),
 )
 
-ALL_TABLES = (images, collections, label_images, label_classes, memberships)
+label_tables = Table(
+    "label_tables",
+    metadata,
+    Column("label_image_id", String(64), ForeignKey("label_images.id"), primary_key=True),
+    Column("name", String(256), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("record", Text, nullable=False),
+)
+
+instance_summaries = Table(
+    "instance_summaries",
+    metadata,
+    Column("label_image_id", String(64), ForeignKey("label_images.id"), primary_key=True),
+    Column("instances", Integer, nullable=False),
+    Column("total_area", Integer, nullable=False),
+    Column("min_area", Integer),
+    Column("max_area", Integer),
+    Column("mean_area", Float),
+    Index("ix_instance_summaries_instances", "instances"),
+)
+
+instance_matches = Table(
+    "instance_matches",
+    metadata,
+    Column("a_id", String(64), ForeignKey("label_images.id"), primary_key=True),
+    Column("b_id", String(64), ForeignKey("label_images.id"), primary_key=True),
+    Column("threshold", Float, primary_key=True),
+    Column("a_label", Integer, primary_key=True),
+    Column("b_label", Integer, nullable=False),
+    Column("iou", Float, nullable=False),
+    Index("ix_instance_matches_b", "b_id", "b_label"),
+)
+
+ALL_TABLES = (
+    images,
+    collections,
+    label_images,
+    label_classes,
+    memberships,
+    label_tables,
+    instance_summaries,
+    instance_matches,
+)

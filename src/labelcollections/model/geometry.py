@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
 
 from labelcollections.errors import InputError
 from labelcollections.model.images import Level
@@ -123,3 +124,14 @@ def label_levels(shape: Sequence[int], image_levels: Sequence[Level]) -> tuple[L
         )
         for level in image_levels
     )
+
+
+def chunk_regions(shape: Sequence[int], chunks: Sequence[int]) -> Iterator[tuple[slice, ...]]:
+    """The region of each chunk of ``shape`` in C order (edge chunks cut to the shape)."""
+    sizes = [max(1, int(c)) for c in chunks]
+    starts = [range(0, n, c) for n, c in zip(shape, sizes, strict=True)]
+    for corner in itertools.product(*starts):
+        yield tuple(
+            slice(start, min(start + c, n))
+            for start, c, n in zip(corner, sizes, shape, strict=True)
+        )

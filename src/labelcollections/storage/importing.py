@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from labelcollections.errors import InputError
 from labelcollections.model.collection import LabelCollection
@@ -30,6 +31,7 @@ from labelcollections.model.vocabulary import LabelType, Method
 from labelcollections.storage.hashing import content_hash
 from labelcollections.storage.ome_zarr_store import OUR_KEY, ImageStore, join_key
 from labelcollections.storage.pyramid import downsample_labels
+from labelcollections.storage.tables import read_table, table_attributes, table_names
 
 LABEL_VOXEL_TYPES = {"labels", "label", "segmentation"}
 
@@ -42,6 +44,15 @@ class PlannedLabel:
 
 
 @dataclass(frozen=True)
+class PlannedTable:
+    """A table copied as it is (attributes and rows)."""
+
+    name: str
+    attributes: dict[str, Any]
+    table: pa.Table
+
+
+@dataclass(frozen=True)
 class ImportPlan:
     """Everything an import will write; arrays are read lazily, level by level."""
 
@@ -49,6 +60,7 @@ class ImportPlan:
     image_arrays: Sequence[Any]
     labels: tuple[PlannedLabel, ...]
     collections: tuple[LabelCollection, ...]
+    tables: tuple[PlannedTable, ...] = ()
 
 
 def plan_import(
@@ -86,7 +98,11 @@ def _plan_own_store(store: ImageStore, name: str | None) -> ImportPlan:
         if document.image.id != image.id or missing:
             raise InputError(source, "ome.nodes", "members that are label images of this store")
         collections.append(document.collection)
-    return ImportPlan(image, image_arrays, tuple(labels), tuple(collections))
+    tables = tuple(
+        PlannedTable(name, table_attributes(store, name), read_table(store, name))
+        for name in table_names(store)
+    )
+    return ImportPlan(image, image_arrays, tuple(labels), tuple(collections), tables)
 
 
 def _check_hash(store: ImageStore, what: str, array: Any, recorded: str | None) -> None:

@@ -267,7 +267,11 @@ class ImageStore:
             )
         listed = [*self.label_paths(), label_path]
         write_plain_group(self.path / "labels", labels_group_metadata(listed, version), version)
-        self.group = zarr.open_group(str(self.path), mode="r+")
+        self.reopen()
+
+    def reopen(self) -> None:
+        """Read the group's metadata again after writing below it."""
+        self.group = zarr.open_group(str(self.path), mode="r+" if self.writable else "r")
 
     def write_collection_document(self, name: str, document: Mapping[str, Any]) -> None:
         write_json_atomic(self.path / "collections" / f"{name}.json", document)

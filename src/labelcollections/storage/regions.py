@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from labelcollections.model.geometry import chunk_regions
+
 Region = tuple[int | slice, ...]
 ChunkFilter = Callable[[np.ndarray], bool]
 """Whether a chunk's pixels need writing (False: leave the chunk out of the store)."""
@@ -35,17 +37,6 @@ def chunk_row_regions(shape: Sequence[int], chunks: Sequence[int] | None) -> Ite
     for leading in itertools.product(*(range(n) for n in shape[:-2])):
         for start in range(0, shape[-2], rows):
             yield (*leading, slice(start, start + rows), slice(None))
-
-
-def chunk_regions(shape: Sequence[int], chunks: Sequence[int]) -> Iterator[tuple[slice, ...]]:
-    """The region of each chunk of ``shape`` in C order (edge chunks cut to the shape)."""
-    sizes = [max(1, int(c)) for c in chunks]
-    starts = [range(0, n, c) for n, c in zip(shape, sizes, strict=True)]
-    for corner in itertools.product(*starts):
-        yield tuple(
-            slice(start, min(start + c, n))
-            for start, c, n in zip(corner, sizes, shape, strict=True)
-        )
 
 
 class PendingCopy:

@@ -1,0 +1,187 @@
+"""Instances through the repository and the CLI: stable ids, tables, feature tables, compare."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from rich.console import Console
+from skimage.measure import regionprops_table
+
+from labelcollections.cli import main
+from labelcollections.demo import run_demo
+from labelcollections.errors import InputError, NotFoundError
+from labelcollections.progress import SilentProgress
+from labelcollections.repository import Repository
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("demo") / "demo"
+    run_demo(root, SilentProgress(), Console(file=io.StringIO())).close()
+    return root
+
+
+@pytest.fixture
+def demo(demo_root: Path, tmp_path: Path) -> Iterator[Repository]:
+    """A private copy of the demo repository (tests may add to it)."""
+    copy = tmp_path / "repo"
+    shutil.copytree(demo_root / "repo", copy)
+    with Repository.open(copy) as repository:
+        yield repository
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    def invoke(*args: str | Path) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            main([str(arg) for arg in args])
+            code = 0
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return invoke
+
+
+@pytest.mark.parametrize("key", ["nuclei@v1", "nuclei@v2", "stains@v1"])
+def test_demo_instance_tables_equal_regionprops(demo: Repository, key: str) -> None:
+    label = demo.label_image(key)
+    pixels = np.asarray(demo.label_levels(label)[0][...])[0]
+    table = demo.instance_table(key).to_pydict()
+    expected = regionprops_table(pixels, properties=("label", "area", "bbox", "centroid"))
+    np.testing.assert_array_equal(table["label"], expected["label"])
+    np.testing.assert_array_equal(table["area"], expected["area"])
+    for i, axis in enumerate("yx"):
+        np.testing.assert_array_equal(table[f"bbox_min_{axis}"], expected[f"bbox-{i}"])
+        np.testing.assert_array_equal(table[f"bbox_max_{axis}"], expected[f"bbox-{i + 2}"])
+        np.testing.assert_allclose(table[f"centroid_{axis}"], expected[f"centroid-{i}"])
+    assert table["instance_id"][0] == f"{label.id}:{table['label'][0]}"
+
+
+def test_instance_ids_resolve_and_survive_export_and_import(
+    demo: Repository, tmp_path: Path
+) -> None:
+    v1 = demo.label_image("nuclei@v1")
+    found = demo.instance(v1.instance_id(5))
+    assert found.label_image == v1 and found.row["label"] == 5
+    exported = demo.export("ihc", tmp_path / "ihc.ome.zarr", ngff="0.4")
+    with Repository.init(tmp_path / "other") as other:
+        other.import_store(exported)
+        again = other.instance(v1.instance_id(5))
+        assert again.row == found.row
+        for label in demo.label_images():
+            assert other.instance_table(label.id).equals(demo.instance_table(label.id))
+        assert [t.name for t in other.tables("nuclei@v2")] == [
+            t.name for t in demo.tables("nuclei@v2")
+        ]
+    with pytest.raises(NotFoundError):
+        demo.instance(v1.instance_id(10**9))
+    with pytest.raises(InputError):
+        demo.instance("not-an-id")
+
+
+def test_feature_tables_attach_export_and_read_back(demo: Repository, tmp_path: Path) -> None:
+    features = tmp_path / "shape.csv"
+    pd.DataFrame({"cell": [1, 2, 3], "roundness": [0.9, 0.5, 0.7]}).to_csv(features, index=False)
+    record = demo.add_table("nuclei@v1", features, instance_key="cell")
+    assert (record.name, record.kind, record.rows) == ("nuclei@v1.shape", "features", 3)
+    frame = demo.table("nuclei@v1", "shape").to_pandas()
+    assert frame["label"].tolist() == [1, 2, 3]
+    assert frame["roundness"].tolist() == [0.9, 0.5, 0.7]
+    store = demo.root / "images/ihc.ome.zarr/tables/nuclei@v1.shape"
+    attributes = json.loads((store / "zarr.json").read_text())["attributes"]
+    assert attributes["type"] == "feature_table"
+    assert attributes["instance_key"] == "label"
+    assert attributes["region"] == {"path": "../labels/nuclei/nuclei@v1"}
+    exported = demo.export("ihc", tmp_path / "ihc.ome.zarr")
+    with Repository.init(tmp_path / "other") as other:
+        other.import_store(exported)
+        assert other.table("nuclei@v1", "shape").equals(demo.table("nuclei@v1", "shape"))
+
+
+def test_feature_rows_must_name_existing_objects(demo: Repository, tmp_path: Path) -> None:
+    present = demo.instance_table("nuclei@v1").column("label").to_pylist()
+    missing = [max(present) + 1, max(present) + 7]
+    source = tmp_path / "bad.parquet"
+    pq.write_table(pa.table({"label": [present[0], *missing]}), source)
+    before = sorted(p.name for p in (demo.root / "images/ihc.ome.zarr/tables").iterdir())
+    with pytest.raises(InputError) as error:
+        demo.add_table("nuclei@v1", source)
+    message = str(error.value)
+    assert "2 values are not" in message and f"{missing[0]}, {missing[1]}" in message
+    after = sorted(p.name for p in (demo.root / "images/ihc.ome.zarr/tables").iterdir())
+    assert after == before
+
+
+def test_compare_records_the_correspondence_of_derived_versions(demo: Repository) -> None:
+    result = demo.compare("nuclei@v1", "nuclei@v2")
+    metrics = result.to_dict()["metrics"]
+    assert metrics["matched"] + metrics["missed"] == metrics["objects_a"]
+    a, b, iou = result.matched_pairs()[0]
+    v1, v2 = demo.label_image("nuclei@v1"), demo.label_image("nuclei@v2")
+    later = demo.instance(v1.instance_id(a)).matches
+    assert [(m.label_image_id, m.label) for m in later] == [(v2.id, b)]
+    earlier = demo.instance(v2.instance_id(b)).matches
+    assert earlier[0].label_image_id == v1.id and earlier[0].iou == pytest.approx(iou)
+    assert demo.compare("nuclei@v1", "nuclei@v2").to_dict() == result.to_dict()
+    assert len([t for t in demo.tables("nuclei@v2") if t.kind == "correspondence"]) == 1
+    dump = demo.catalog.dump()
+    demo.reindex()
+    assert demo.catalog.dump() == dump
+
+
+def test_compare_refuses_label_images_of_different_kinds(demo: Repository) -> None:
+    with pytest.raises(InputError, match="two semantic or two instance"):
+        demo.compare("nuclei@v1", "stains@v1")
+    semantic = demo.compare("stains@v1", "stains@v1", iou=0.5)
+    assert all(c.dice == 1.0 for c in semantic.classes)
+
+
+def test_find_filters_on_instance_counts(demo: Repository) -> None:
+    counts = {label.key: demo.instance_table(label.id).num_rows for label in demo.label_images()}
+    most = max(counts.values())
+    assert [label.key for label in demo.find(min_instances=most)] == [
+        key for key, n in counts.items() if n == most
+    ]
+    assert demo.find(min_instances=most + 1) == []
+
+
+def test_cli_instance_table_compare_and_add_table(
+    demo: Repository, run: Run, tmp_path: Path
+) -> None:
+    repo = demo.root
+    v1 = demo.label_image("nuclei@v1")
+    code, out, _ = run("instance", "show", repo, v1.instance_id(3), "--json")
+    assert code == 0 and json.loads(out)["row"]["label"] == 3
+    code, out, _ = run("compare", repo, "nuclei@v1", "nuclei@v2", "--iou", "0.6", "--json")
+    assert code == 0 and json.loads(out)["iou_threshold"] == 0.6
+    code, out, _ = run("compare", repo, "nuclei@v1", "nuclei@v2")
+    assert code == 0 and "average_precision" in out
+    code, out, _ = run("find", repo, "--min-instances", "1", "--json")
+    assert code == 0 and len(json.loads(out)) == 3
+    output = tmp_path / "instances.parquet"
+    assert run("instance", "table", repo, "nuclei@v2", "--output", output)[0] == 0
+    assert pq.read_table(output).equals(demo.instance_table("nuclei@v2"))
+    features = tmp_path / "f.csv"
+    features.write_text("label,intensity\n1,3.5\n999999,1\n")
+    code, _, err = run("add-table", repo, "nuclei@v1", features)
+    assert code == 2 and err.count("\n") == 1 and "999999" in err
+    features.write_text("label,intensity\n1,3.5\n2,1\n")
+    assert run("add-table", repo, "nuclei@v1", features)[0] == 0
+    code, out, _ = run("table", "export", repo, "nuclei@v1", "f")
+    assert out.splitlines() == ['"label","intensity"', "1,3.5", "2,1"]
+    code, _, err = run("instance", "show", repo, "nope:1")
+    assert code == 2 and err.startswith("error: nope")
