@@ -30,12 +30,12 @@ from typing import Any
 
 import numpy as np
 import zarr
-from scipy import ndimage
 from zarr.codecs import BloscCodec
 
 from labelcollections.model.provenance import Provenance
 from labelcollections.repository import Repository
 from labelcollections.storage.ome_zarr_store import BLOSC
+from synthetic import make_labels
 
 AXES = ("y", "x")
 IMAGE_NAME = "reference"
@@ -53,32 +53,6 @@ class Output:
     shapes: tuple[tuple[int, ...], ...]
     chunks: tuple[tuple[int, ...], ...]
     codecs: tuple[str, ...]
-
-
-def make_labels(size: int, seed: int = 7) -> tuple[np.ndarray, int]:
-    """A ``size``×``size`` uint32 instance image: cells on a jittered grid, each the part of its
-    Voronoi region within a random radius of its centre (touching and isolated cells, 0 between),
-    with shuffled label values. Returns the labels and the number of instances."""
-    rng = np.random.default_rng(seed)
-    cells = max(2, size // CELL_SPACING)
-    step = size / cells
-    centres = (np.arange(cells) + 0.5) * step
-    jitter = rng.uniform(-0.35, 0.35, (2, cells, cells)) * step
-    ys = (centres[:, None] + jitter[0]).astype(np.intp).ravel()
-    xs = (centres[None, :] + jitter[1]).astype(np.intp).ravel()
-    count = ys.size
-    not_seed = np.ones((size, size), dtype=bool)
-    not_seed[ys, xs] = False
-    distance, (nearest_y, nearest_x) = ndimage.distance_transform_edt(not_seed, return_indices=True)
-    del not_seed
-    seed_values = np.zeros((size, size), dtype=np.uint32)
-    seed_values[ys, xs] = rng.permutation(count).astype(np.uint32) + 1
-    labels = seed_values[nearest_y, nearest_x]
-    del seed_values, nearest_y, nearest_x
-    radius = np.zeros(count + 1)
-    radius[1:] = rng.uniform(0.3, 0.55, count) * step
-    labels[distance > radius[labels]] = 0
-    return labels, count
 
 
 def reference_image(labels: np.ndarray) -> np.ndarray:
@@ -184,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--size must be at least 2 and --repeats at least 1")
 
     start = time.perf_counter()
-    labels, instances = make_labels(args.size, args.seed)
+    labels, instances = make_labels(args.size, args.seed, CELL_SPACING)
     reference = reference_image(labels)
     print(
         f"label image {args.size}×{args.size} uint32, {instances} instances"

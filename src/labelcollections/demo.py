@@ -116,8 +116,16 @@ def run_demo(directory: Path, progress: Progress, console: Console) -> Repositor
         ),
     )
     repository.add_to_collection(nuclei_v2.id, "reviewed")
+    comparison = repository.compare(nuclei_v1.id, nuclei_v2.id)
 
     _print_summary(repository, console)
+    if comparison.instances is not None:
+        metrics = comparison.instances
+        console.print(
+            f"nuclei@v2 against nuclei@v1 at IoU 0.5: {metrics.matched} matched,"
+            f" {metrics.missed} missed, {metrics.extra} extra, F1 {metrics.f1:.3f},"
+            f" {len(comparison.splits)} nuclei of v1 split in v2"
+        )
     target = repository.export(IMAGE_NAME, directory / f"{IMAGE_NAME}.ome.zarr")
     console.print(f"\nexported to {target}")
     console.print("open it with:")
@@ -126,6 +134,8 @@ def run_demo(directory: Path, progress: Progress, console: Console) -> Repositor
     console.print(
         f"  labelcollections find {repository.root} --type instance --software scikit-image"
     )
+    console.print(f"  labelcollections compare {repository.root} nuclei@v1 nuclei@v2")
+    console.print(f"  labelcollections instance show {repository.root} {nuclei_v1.instance_id(1)}")
     return repository
 
 
@@ -173,8 +183,7 @@ def _print_summary(repository: Repository, console: Console) -> None:
     for collection in repository.collections(IMAGE_NAME):
         for member in collection.members:
             label = repository.label_image(member)
-            pixels = np.asarray(repository.label_levels(label)[0][...])
-            distinct = int(np.count_nonzero(np.bincount(pixels.ravel())[1:]))
+            distinct = repository.instance_table(label.id).num_rows
             parent = label.provenance.derived_from
             table.add_row(
                 collection.name,

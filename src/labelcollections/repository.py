@@ -19,11 +19,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import zarr
 
 from labelcollections import __version__
-from labelcollections.catalog import Catalog, LabelImageFilter
+from labelcollections.catalog import (
+    Catalog,
+    Correspondence,
+    InstanceMatch,
+    InstanceSummary,
+    LabelImageFilter,
+    TableRecord,
+)
 from labelcollections.errors import ConflictError, InputError, NotFoundError
+from labelcollections.instances import Comparison, compare_labels, instance_table
+from labelcollections.instances.table import block_count
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.collection_document import from_document, to_document
 from labelcollections.model.geometry import (
@@ -60,6 +71,15 @@ from labelcollections.storage.ome_zarr_store import (
 from labelcollections.storage.publish import remove_leftovers, staged_directory, write_json_atomic
 from labelcollections.storage.pyramid import Downsampling, downsample_image, downsample_labels
 from labelcollections.storage.sources import read_pixels
+from labelcollections.storage.table_sources import read_feature_table
+from labelcollections.storage.tables import (
+    INSTANCE_KEY,
+    feature_table_attributes,
+    read_table,
+    table_attributes,
+    table_names,
+    write_table,
+)
 
 MARKER_FILE = "labelcollections.json"
 CATALOG_FILE = "catalog.sqlite"
@@ -75,6 +95,17 @@ class VerifyProblem:
     what: str
     recorded: str | None
     actual: str
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One object of a label image: its instance-table row and the objects of other versions
+    recorded as the same object."""
+
+    id: str
+    label_image: LabelImage
+    row: dict[str, Any]
+    matches: tuple[InstanceMatch, ...]
 
 
 @dataclass(frozen=True)
@@ -293,10 +324,19 @@ class Repository:
         store = self._store(image, writable=True)
         label_path = f"{collection}/{draft.key}"
         finished: list[LabelImage] = []
-        # The hash runs beside the pyramid and the compression and is waited for only when the
-        # label group's metadata is written, after its arrays.
-        with ThreadPoolExecutor(max_workers=1) as hasher:
-            pending_hash = hasher.submit(content_hash, data)
+        # The hash and the instance table are computed beside the pyramid and the compression;
+        # the hash is waited for only when the label group's metadata is written, after its
+        # arrays.
+        with ThreadPoolExecutor(max_workers=2) as helpers:
+            pending_hash = helpers.submit(content_hash, data)
+            pending_table = helpers.submit(
+                instance_table,
+                data,
+                label_image_id=draft.id,
+                axes=draft.axes,
+                level=draft.levels[0],
+                label_schema=draft.label_schema,
+            )
 
             def record() -> dict[str, Any]:
                 digest = pending_hash.result()
@@ -327,10 +367,11 @@ class Repository:
                     record,
                     on_level=lambda done, total: advance(1),
                 )
-        label = finished[0]
+            label = finished[0]
+            table = self._store_instance_table(store, label, label_path, pending_table.result())
         updated = self._collection_or_new(image, collection, provenance).with_member(label.id)
         self._write_collection(store, updated, image, [*known, (label, label_path)])
-        self.catalog.index_label_image(label, label_path, [updated])
+        self.catalog.index_label_image(label, label_path, [updated], [table])
         return label
 
     def label_image(self, reference: str, image_name: str | None = None) -> LabelImage:
@@ -362,6 +403,186 @@ class Repository:
     def label_images(self, image_name: str | None = None) -> list[LabelImage]:
         image_id = self.image(image_name).id if image_name else None
         return [label for label, _ in self.catalog.label_images(image_id)]
+
+    # -- instances and tables -----------------------------------------------------------------
+
+    def instance_table(self, label_reference: str) -> pa.Table:
+        """The label image's instance table (computed and stored first if it has none yet)."""
+        label = self.label_image(label_reference)
+        image = self.image(label.image_id)
+        name = instances_table_name(label)
+        store = self._store(image)
+        if name not in table_names(store):
+            path = self._label_path(label)
+            record = self._store_instance_table(self._store(image, writable=True), label, path)
+            self.catalog.index_table(record)
+        return read_table(store, name)
+
+    def instance(self, instance_id: str) -> Instance:
+        """An object by its stable id ``<label-image-id>:<label value>``."""
+        label_id, _, value = instance_id.rpartition(":")
+        if not label_id or not value.lstrip("-").isdigit():
+            raise InputError(instance_id, "instance id", "<label-image-id>:<label value>")
+        label = self.label_image(label_id)
+        table = self.instance_table(label.id)
+        key = table.column(INSTANCE_KEY)
+        if int(value) < 0 and not pa.types.is_signed_integer(key.type):
+            raise NotFoundError(instance_id, "instance", f"a label value present in {label.key}")
+        rows = table.filter(pc.equal(key, pa.scalar(int(value), key.type)))
+        if rows.num_rows == 0:
+            raise NotFoundError(instance_id, "instance", f"a label value present in {label.key}")
+        matches = tuple(self.catalog.instance_matches(label.id, int(value)))
+        return Instance(instance_id, label, rows.to_pylist()[0], matches)
+
+    def tables(self, label_reference: str) -> list[TableRecord]:
+        """The tables stored with a label image (instances, features, correspondences)."""
+        return self.catalog.tables(self.label_image(label_reference).id)
+
+    def table(self, label_reference: str, name: str) -> pa.Table:
+        """A table of a label image by its short name (``instances``, a feature table's name)
+        or its full stored name."""
+        label = self.label_image(label_reference)
+        store = self._store(self.image(label.image_id))
+        stored = name if name in table_names(store) else f"{label.key}.{name}"
+        if stored == instances_table_name(label):
+            return self.instance_table(label.id)
+        return read_table(store, stored)
+
+    def add_table(
+        self,
+        label_reference: str,
+        source: str | Path | pa.Table,
+        *,
+        name: str | None = None,
+        instance_key: str = INSTANCE_KEY,
+    ) -> TableRecord:
+        """Attach a feature table (CSV, Parquet or a pyarrow Table) to a label image.
+
+        Every row must name a label value present in the label image.
+        """
+        label = self.label_image(label_reference)
+        table_name = check_name(
+            name or (Path(source).stem if not isinstance(source, pa.Table) else ""),
+            "table name",
+        )
+        if table_name == "instances":
+            raise InputError(table_name, "table name", "a name other than 'instances'")
+        table = read_feature_table(source, instance_key)
+        known = self.instance_table(label.id).column(INSTANCE_KEY).cast(pa.uint64(), safe=False)
+        keys = table.column(INSTANCE_KEY)
+        unknown = np.unique(keys.filter(pc.invert(pc.is_in(keys, value_set=known))).to_numpy())
+        if unknown.size:
+            first = ", ".join(str(v) for v in unknown[:10].tolist())
+            raise InputError(
+                str(source) if not isinstance(source, pa.Table) else "<table>",
+                instance_key,
+                f"label values of {label.key} ({unknown.size} values are not, first: {first})",
+            )
+        image = self.image(label.image_id)
+        store = self._store(image, writable=True)
+        stored = f"{label.key}.{table_name}"
+        attributes = feature_table_attributes(
+            self._label_path(label),
+            {
+                "kind": "features",
+                "label_image_id": label.id,
+                "name": table_name,
+                "source": str(source) if not isinstance(source, pa.Table) else None,
+                "created": utc_now().isoformat(),
+            },
+        )
+        write_table(store, stored, table, attributes)
+        record = table_record(stored, attributes, table)
+        self.catalog.index_table(record)
+        return record
+
+    def compare(self, a_reference: str, b_reference: str, iou: float = 0.5) -> Comparison:
+        """Compare two label images of one reference image (``a`` is the reference).
+
+        Instance and panoptic labels are matched object to object; semantic labels are compared
+        class by class. When ``b`` was derived from ``a``, the matches are stored as the
+        correspondence between the two versions (see :meth:`instance`).
+        """
+        if not 0.0 < iou <= 1.0:
+            raise InputError(str(iou), "iou", "a threshold above 0 and at most 1")
+        a, b = self.label_image(a_reference), self.label_image(b_reference)
+        if a.image_id != b.image_id:
+            raise InputError(
+                f"{a.key} / {b.key}", "image", "two label images of the same reference image"
+            )
+        if a.shape != b.shape:
+            raise InputError(f"{a.key} / {b.key}", "shape", f"equal shapes ({a.shape}, {b.shape})")
+        semantic = LabelType.SEMANTIC in (a.label_type, b.label_type)
+        if semantic and a.label_type != b.label_type:
+            raise InputError(
+                f"{a.key} / {b.key}", "label type", "two semantic or two instance label images"
+            )
+        a_pixels, b_pixels = self.label_levels(a)[0], self.label_levels(b)[0]
+        with self.progress.task(
+            f"Comparing {a.key} with {b.key}", block_count(a_pixels)
+        ) as advance:
+            result = compare_labels(
+                a_pixels,
+                b_pixels,
+                semantic=semantic,
+                threshold=iou,
+                schema=a.label_schema if a.label_schema.classes else b.label_schema,
+                advance=advance,
+            )
+        if not semantic and b.provenance.derived_from == a.id:
+            self._store_correspondence(a, b, result)
+        return result
+
+    def _store_correspondence(self, a: LabelImage, b: LabelImage, result: Comparison) -> None:
+        name = f"{b.key}.matches.{a.key}.iou{result.threshold:g}"
+        image = self.image(b.image_id)
+        if name in table_names(self._store(image)):
+            return
+        a_labels, b_labels, ious = result.matches or (np.zeros(0), np.zeros(0), np.zeros(0))
+        table = pa.table(
+            {
+                "a_label": pa.array(a_labels.astype(np.uint64), pa.uint64()),
+                INSTANCE_KEY: pa.array(b_labels.astype(np.uint64), pa.uint64()),
+                "iou": pa.array(ious, pa.float64()),
+            }
+        )
+        attributes = feature_table_attributes(
+            self._label_path(b),
+            {
+                "kind": "correspondence",
+                "label_image_id": b.id,
+                "a": a.id,
+                "b": b.id,
+                "iou_threshold": result.threshold,
+                "metrics": result.to_dict()["metrics"],
+            },
+        )
+        write_table(self._store(image, writable=True), name, table, attributes)
+        self.catalog.index_table(table_record(name, attributes, table))
+
+    def _store_instance_table(
+        self, store: ImageStore, label: LabelImage, label_path: str, table: pa.Table | None = None
+    ) -> TableRecord:
+        """Write the instance table of a published label image (computed here if not given)."""
+        if table is None:
+            pixels = store.array(join_key("labels", label_path, label.levels[0].path))
+            with self.progress.task(f"Measuring {label.key}", block_count(pixels)) as advance:
+                table = instance_table(
+                    pixels,
+                    label_image_id=label.id,
+                    axes=label.axes,
+                    level=label.levels[0],
+                    label_schema=label.label_schema,
+                    advance=advance,
+                )
+        units = {axis.name: axis.unit for axis in label.axes if axis.unit}
+        attributes = feature_table_attributes(
+            label_path,
+            {"kind": "instances", "label_image_id": label.id, "units": units},
+        )
+        name = instances_table_name(label)
+        write_table(store, name, table, attributes)
+        return table_record(name, attributes, table)
 
     # -- collections --------------------------------------------------------------------------
 
@@ -401,6 +622,17 @@ class Repository:
     def lineage(self, label_reference: str) -> list[LabelImage]:
         """Ancestors, the label image itself and its descendants along ``derived_from``."""
         return self.catalog.lineage(self.label_image(label_reference).id)
+
+    def set_omero_collection_id(self, collection_id: str, omero_id: int) -> LabelCollection:
+        """Record the OMERO id a collection got when it was pushed, so pushes stay updates."""
+        collection = self.collection(collection_id)
+        updated = collection.model_copy(update={"omero_collection_id": omero_id})
+        if updated != collection:
+            image = self.image(collection.image_id)
+            store = self._store(image, writable=True)
+            self._write_collection(store, updated, image, self.catalog.label_images(image.id))
+            self.catalog.index_collection(updated)
+        return updated
 
     # -- export / import ----------------------------------------------------------------------
 
@@ -453,6 +685,9 @@ class Repository:
             write_plain_group(staging / "labels", labels_group_metadata(paths, ngff), ngff)
             for collection in self.catalog.collections(image.id):
                 self._write_collection(exported, collection, image, stored)
+            for name in table_names(source_store):
+                attributes = table_attributes(source_store, name)
+                write_table(exported, name, read_table(source_store, name), attributes, ngff)
         return target
 
     def import_store(
@@ -471,6 +706,10 @@ class Repository:
         source = ImageStore.open(normalise(location))
         check_name(collection, "collection name")
         return self._apply_import(plan_import(source, name, collection, LabelType(label_type)))
+
+    def import_plan(self, plan: ImportPlan) -> ImportResult:
+        """Write what a planned import (from a store, or pulled from OMERO) holds, exactly."""
+        return self._apply_import(plan)
 
     # -- integrity ----------------------------------------------------------------------------
 
@@ -520,7 +759,11 @@ class Repository:
                 from_document(store.collection_document(c), str(directory)).collection
                 for c in store.collection_names()
             ]
-            entries.append((image, self._relative(directory), labels, collections))
+            tables = [
+                table_record(name, table_attributes(store, name), read_table(store, name))
+                for name in table_names(store)
+            ]
+            entries.append((image, self._relative(directory), labels, collections, tables))
         self.catalog.rebuild(entries)
 
     # -- internals ----------------------------------------------------------------------------
@@ -606,7 +849,21 @@ class Repository:
                     advance(1)
             for collection in plan.collections:
                 self._write_collection(store, collection, image, stored)
-        self.catalog.index_import(image, self._relative(destination), stored, plan.collections)
+            tables = []
+            for planned_table in plan.tables:
+                write_table(
+                    store, planned_table.name, planned_table.table, planned_table.attributes
+                )
+                tables.append(
+                    table_record(planned_table.name, planned_table.attributes, planned_table.table)
+                )
+            measured = {record.label_image_id for record in tables if record.kind == "instances"}
+            for planned in plan.labels:
+                if planned.label.id not in measured:
+                    tables.append(self._store_instance_table(store, planned.label, planned.path))
+        self.catalog.index_import(
+            (image, self._relative(destination), stored, plan.collections, tables)
+        )
         return ImportResult(image, plan.collections, tuple(label for label, _ in stored))
 
 
@@ -623,3 +880,42 @@ def _looks_like_zarr(location: str) -> bool:
         return True
     path = Path(location)
     return path.is_dir() and any((path / f).exists() for f in ("zarr.json", ".zgroup", ".zattrs"))
+
+
+def instances_table_name(label: LabelImage) -> str:
+    return f"{label.key}.instances"
+
+
+def table_record(name: str, attributes: dict[str, Any], table: pa.Table) -> TableRecord:
+    """The catalog's view of a stored table: its kind, size and what ``find`` filters on."""
+    ours = attributes.get(OUR_KEY, {})
+    kind = str(ours.get("kind", "features"))
+    summary = None
+    correspondence = None
+    if kind == "instances":
+        areas = table.column("area").to_numpy()
+        summary = InstanceSummary(
+            instances=int(areas.size),
+            total_area=int(areas.sum()),
+            min_area=int(areas.min()) if areas.size else None,
+            max_area=int(areas.max()) if areas.size else None,
+            mean_area=float(areas.mean()) if areas.size else None,
+        )
+    elif kind == "correspondence":
+        correspondence = Correspondence(
+            a_id=str(ours["a"]),
+            b_id=str(ours["b"]),
+            threshold=float(ours["iou_threshold"]),
+            a_labels=table.column("a_label").to_numpy().tolist(),
+            b_labels=table.column(INSTANCE_KEY).to_numpy().tolist(),
+            ious=table.column("iou").to_numpy().tolist(),
+        )
+    return TableRecord(
+        label_image_id=str(ours.get("label_image_id", "")),
+        name=name,
+        kind=kind,
+        rows=table.num_rows,
+        attributes=attributes,
+        summary=summary,
+        correspondence=correspondence,
+    )

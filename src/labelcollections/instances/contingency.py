@@ -14,7 +14,13 @@ from typing import Any
 import numpy as np
 
 from labelcollections.instances.blocks import Region, block_regions, reduce_blocks
-from labelcollections.instances.runs import change_points, compact_values, run_lengths
+from labelcollections.instances.runs import (
+    change_points,
+    compact_values,
+    row_positions,
+    rows_of,
+    run_lengths,
+)
 
 
 @dataclass(frozen=True)
@@ -46,12 +52,12 @@ def _grouped(a: np.ndarray, b: np.ndarray, counts: np.ndarray) -> Contingency:
 
 def block_contingency(a: np.ndarray, b: np.ndarray) -> Contingency:
     """The contingency table of two blocks of the same shape."""
-    a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
     if a.size == 0:
         return Contingency(a.reshape(-1), b.reshape(-1), np.zeros(0, dtype=np.int64))
     points = change_points(a, b)
     lengths = run_lengths(points, a.size)
-    return _grouped(a.reshape(-1)[points], b.reshape(-1)[points], lengths)
+    where = row_positions(a, points)
+    return _grouped(rows_of(a)[where], rows_of(b)[where], lengths)
 
 
 def merge_contingency(parts: list[Contingency]) -> Contingency:

@@ -2,7 +2,8 @@
 
 Columns (``axes`` are the label image's non-channel axes, e.g. ``z, y, x``):
 
-- ``label`` (uint64; int64 for signed label pixels) and ``instance_id`` (``<label-image-id>:<label>``);
+- ``label`` (uint64; int64 for signed label pixels) and ``instance_id``
+  (``<label-image-id>:<label>``);
 - ``area``: the number of pixels (voxels in 3D);
 - ``bbox_min_<axis>`` and ``bbox_max_<axis>``: the bounding box in pixels, end exclusive (as
   scikit-image's ``bbox``);
