@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from labelcollections.cli import main
 
 # Property tests run beside other work on two cores: time limits would make them flaky.
 settings.register_profile(
@@ -28,3 +31,23 @@ def conformance_dir() -> Path:
     if not path.is_dir():
         pytest.fail(f"conformance data not found at {path}; set LABELCOLLECTIONS_CONFORMANCE")
     return path
+
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    """Run the command line in-process: ``run(*args)`` gives (exit code, stdout, stderr)."""
+
+    def invoke(*args: str | Path) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            main([str(arg) for arg in args])
+            code = 0
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return invoke

@@ -5,22 +5,27 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import dask.array as da
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import zarr
 from rich.console import Console
 from skimage.measure import regionprops_table
 
-from labelcollections.cli import main
 from labelcollections.demo import run_demo
 from labelcollections.errors import InputError, NotFoundError
+from labelcollections.model.provenance import Provenance
 from labelcollections.progress import SilentProgress
 from labelcollections.repository import Repository
+from labelcollections.storage.hashing import content_hash
 
 Run = Callable[..., tuple[int, str, str]]
 
@@ -39,21 +44,6 @@ def demo(demo_root: Path, tmp_path: Path) -> Iterator[Repository]:
     shutil.copytree(demo_root / "repo", copy)
     with Repository.open(copy) as repository:
         yield repository
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    def invoke(*args: str | Path) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            main([str(arg) for arg in args])
-            code = 0
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return invoke
 
 
 @pytest.mark.parametrize("key", ["nuclei@v1", "nuclei@v2", "stains@v1"])
@@ -185,3 +175,72 @@ def test_cli_instance_table_compare_and_add_table(
     assert out.splitlines() == ['"label","intensity"', "1,3.5", "2,1"]
     code, _, err = run("instance", "show", repo, "nope:1")
     assert code == 2 and err.startswith("error: nope")
+
+
+def test_a_label_image_larger_than_the_memory_allowed_is_added_lazily(tmp_path: Path) -> None:
+    """A lazy 16384×2048 uint32 label image (128 MiB, never materialised) is added, hashed,
+    measured and written while Python allocates at most half of that; the stored pixels, hash
+    and instance table equal those of the same image added from memory."""
+    rows, columns = 16384, 2048
+    tile = np.zeros((512, 512), dtype=np.uint32)
+    tile[100:300, 50:250] = 1
+    tile[350:500, 300:480] = 2
+
+    def block(block_info: dict[Any, Any] | None = None) -> np.ndarray:
+        y, x = block_info[None]["chunk-location"] if block_info else (0, 0)
+        offset = np.uint32((y * (columns // 512) + x) * 2)
+        return np.where(tile > 0, tile + offset, 0).astype(np.uint32)
+
+    lazy = da.map_blocks(
+        block, chunks=((512,) * (rows // 512), (512,) * (columns // 512)), dtype=np.uint32
+    )
+    budget = lazy.nbytes // 2
+    with Repository.init(tmp_path / "repo") as repository:
+        repository.add_image(np.zeros((rows, columns), np.uint8), "big", axes=("y", "x"))
+        tracemalloc.start()
+        try:
+            label = repository.add_labels(
+                "big", lazy, collection="c", name="cells", label_type="instance",
+                provenance=Provenance(method="algorithm", software="test"),
+            )  # fmt: skip
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak < budget, f"peak {peak} bytes, allowed {budget}"
+        pixels = lazy.compute()
+        assert label.provenance.content_hash == content_hash(pixels)
+        stored = repository.label_levels(label)
+        np.testing.assert_array_equal(stored[0][...], pixels)
+        np.testing.assert_array_equal(stored[1][...], pixels[::2, ::2])
+        table = repository.instance_table(label.id)
+        assert table.num_rows == 2 * (rows // 512) * (columns // 512)
+        in_memory = repository.add_labels(
+            "big", pixels, collection="c", name="cells", version="v2", label_type="instance",
+            provenance=Provenance(method="algorithm", software="test"),
+        )  # fmt: skip
+        assert in_memory.provenance.content_hash == label.provenance.content_hash
+        same_columns = repository.instance_table(in_memory.id).drop(["instance_id"])
+        assert same_columns.equals(table.drop(["instance_id"]))
+
+
+def test_the_cli_adds_labels_from_a_zarr_array(run: Run, tmp_path: Path) -> None:
+    labels = np.zeros((64, 80), dtype=np.uint16)
+    labels[5:20, 10:30] = 4
+    labels[40:60, 50:70] = 9
+    source = zarr.create_array(
+        str(tmp_path / "labels.zarr"), shape=labels.shape, chunks=(16, 16), dtype=labels.dtype
+    )
+    source[...] = labels
+    np.save(tmp_path / "image.npy", np.zeros((64, 80), np.uint8))
+    repo = tmp_path / "repo"
+    assert run("init", repo)[0] == 0
+    assert run("add-image", repo, tmp_path / "image.npy", "--name", "img")[0] == 0
+    code, _, err = run(
+        "add-labels", repo, "img", tmp_path / "labels.zarr", "--collection", "c", "--name", "n",
+        "--type", "instance", "--method", "manual",
+    )  # fmt: skip
+    assert code == 0, err
+    with Repository.open(repo) as repository:
+        label = repository.label_image("n@v1")
+        assert label.provenance.content_hash == content_hash(labels)
+        assert repository.instance_table(label.id).column("label").to_pylist() == [4, 9]

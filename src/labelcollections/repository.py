@@ -69,8 +69,13 @@ from labelcollections.storage.ome_zarr_store import (
     write_plain_group,
 )
 from labelcollections.storage.publish import remove_leftovers, staged_directory, write_json_atomic
-from labelcollections.storage.pyramid import Downsampling, downsample_image, downsample_labels
-from labelcollections.storage.sources import read_pixels
+from labelcollections.storage.pyramid import (
+    Downsampling,
+    contiguous,
+    downsample_image,
+    downsample_labels,
+)
+from labelcollections.storage.sources import PixelSource, read_pixels
 from labelcollections.storage.table_sources import read_feature_table
 from labelcollections.storage.tables import (
     INSTANCE_KEY,
@@ -177,7 +182,7 @@ class Repository:
         if isinstance(source, str | Path) and _looks_like_zarr(str(source)):
             return self._register_image(str(source), name)
         pixels = read_pixels(source)
-        data = pixels.data
+        data = np.asarray(pixels.data)  # reference pixels are held in memory
         if data.dtype.kind not in "uif" or data.ndim < 2 or data.ndim > 5:
             raise InputError(
                 pixels.source, "pixels", f"a 2D to 5D numeric array (got {data.ndim}D {data.dtype})"
@@ -268,7 +273,7 @@ class Repository:
     def add_labels(
         self,
         image_name: str,
-        source: str | Path | np.ndarray,
+        source: PixelSource,
         *,
         collection: str,
         name: str,
@@ -354,7 +359,7 @@ class Repository:
                 )
                 return _label_attributes(finished[0])
 
-            arrays = [np.ascontiguousarray(data)]
+            arrays = [contiguous(data)]
             for level in levels[1:]:
                 arrays.append(downsample_labels(arrays[-1], level.shape, downsampling))
             with self.progress.task(f"Writing labels {label_path}", len(arrays)) as advance:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -205,15 +205,9 @@ class Catalog:
             )
         )
         if record.summary is not None:
-            summary = record.summary
             connection.execute(
                 insert(instance_summaries).values(
-                    label_image_id=record.label_image_id,
-                    instances=summary.instances,
-                    total_area=summary.total_area,
-                    min_area=summary.min_area,
-                    max_area=summary.max_area,
-                    mean_area=summary.mean_area,
+                    label_image_id=record.label_image_id, **asdict(record.summary)
                 )
             )
         if record.correspondence is not None and record.correspondence.a_labels:

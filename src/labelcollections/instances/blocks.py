@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from labelcollections.model.geometry import chunk_regions
+from labelcollections.model.geometry import chunk_regions, chunk_shape
 
 T = TypeVar("T")
 Region = tuple[slice, ...]
@@ -24,10 +24,10 @@ BLOCK_ROWS = 1024
 def block_shape(array: Any) -> tuple[int, ...]:
     """The shape of the blocks to read ``array`` in."""
     shape = tuple(int(n) for n in array.shape)
-    chunks = getattr(array, "chunksize", None) or getattr(array, "chunks", None)
-    if isinstance(array, np.ndarray) or not chunks or not isinstance(chunks[0], int):
+    chunks = chunk_shape(array)
+    if chunks is None:
         return (*(1 for _ in shape[:-2]), *(min(n, BLOCK_ROWS) for n in shape[-2:]))
-    return tuple(int(c) for c in chunks)
+    return chunks
 
 
 def block_regions(array: Any) -> list[Region]:

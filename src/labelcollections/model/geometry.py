@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from labelcollections.errors import InputError
 from labelcollections.model.images import Level
@@ -135,3 +136,12 @@ def chunk_regions(shape: Sequence[int], chunks: Sequence[int]) -> Iterator[tuple
             slice(start, min(start + c, n))
             for start, c, n in zip(corner, sizes, shape, strict=True)
         )
+
+
+def chunk_shape(array: Any) -> tuple[int, ...] | None:
+    """The chunk shape of a Zarr (``chunks``) or dask (``chunksize``) array; None for arrays
+    without regular chunks (numpy)."""
+    chunks = getattr(array, "chunksize", None) or getattr(array, "chunks", None)
+    if not chunks or not all(isinstance(size, int) for size in chunks):
+        return None
+    return tuple(int(size) for size in chunks)

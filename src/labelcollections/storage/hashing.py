@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from labelcollections.model.geometry import chunk_shape
 from labelcollections.storage.regions import chunk_row_regions
 
 BLOCK_BYTES = 32 * 1024 * 1024
@@ -51,7 +52,7 @@ def _memory_blocks(array: np.ndarray) -> Iterator[np.ndarray]:
 
 def _stored_blocks(array: Any) -> Iterator[np.ndarray]:
     """Slabs of whole chunk rows, each read (decoded) while the previous one is hashed."""
-    regions = iter(chunk_row_regions(array.shape, getattr(array, "chunks", None)))
+    regions = iter(chunk_row_regions(array.shape, chunk_shape(array)))
     with ThreadPoolExecutor(max_workers=1) as reader:
         region = next(regions, None)
         ahead = reader.submit(_read, array, region) if region is not None else None

@@ -7,17 +7,23 @@ or its most frequent value (mode), so every value at any level is a real label.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 Downsampling = Literal["nearest", "mode"]
 
 
+def contiguous(array: Any) -> Any:
+    """A numpy array in C order (copied only if needed); lazy (dask) arrays stay lazy."""
+    return np.ascontiguousarray(array) if isinstance(array, np.ndarray) else array
+
+
 def downsample_labels(
-    source: np.ndarray, target_shape: Sequence[int], method: Downsampling = "nearest"
-) -> np.ndarray:
-    """Reduce a label array to ``target_shape`` without inventing values."""
+    source: Any, target_shape: Sequence[int], method: Downsampling = "nearest"
+) -> Any:
+    """Reduce a label array (numpy, or dask for lazy pyramids) to ``target_shape`` without
+    inventing values."""
     if method == "mode" and _is_halving(source.shape, target_shape):
         return _mode_halving(source, target_shape)
     return _nearest(source, target_shape)
@@ -26,7 +32,8 @@ def downsample_labels(
 def downsample_image(source: np.ndarray, target_shape: Sequence[int]) -> np.ndarray:
     """Reduce an intensity image by block means where the size halves, nearest elsewhere."""
     if not _is_halving(source.shape, target_shape):
-        return _nearest(source, target_shape)
+        nearest: np.ndarray = _nearest(source, target_shape)
+        return nearest
     pairs = list(zip(source.shape, target_shape, strict=True))
     cropped = source[tuple(slice(0, s if s == t else 2 * t) for s, t in pairs)]
     reshaped: list[int] = []
@@ -48,7 +55,7 @@ def _is_halving(shape: Sequence[int], target: Sequence[int]) -> bool:
     return all(t == s or t == s // 2 for s, t in zip(shape, target, strict=True))
 
 
-def _nearest(source: np.ndarray, target_shape: Sequence[int]) -> np.ndarray:
+def _nearest(source: Any, target_shape: Sequence[int]) -> Any:
     """Pick every k-th pixel (a strided view for integer factors, an index map otherwise)."""
     result = source
     for axis, (size, target) in enumerate(zip(source.shape, target_shape, strict=True)):
@@ -61,14 +68,14 @@ def _nearest(source: np.ndarray, target_shape: Sequence[int]) -> np.ndarray:
             result = result[tuple(index)]
         else:
             picks = np.floor(np.arange(target) * (size / target)).astype(np.intp)
-            result = np.take(result, picks, axis=axis)
-    return np.ascontiguousarray(result)
+            result = result[tuple(picks if i == axis else slice(None) for i in range(source.ndim))]
+    return contiguous(result)
 
 
-def _mode_halving(source: np.ndarray, target_shape: Sequence[int]) -> np.ndarray:
+def _mode_halving(source: Any, target_shape: Sequence[int]) -> Any:
     """Most frequent value of each 2×2 (or 2) block; ties keep the top-left value."""
     halved = [i for i, (s, t) in enumerate(zip(source.shape, target_shape, strict=True)) if s != t]
-    corners: list[np.ndarray] = []
+    corners: list[Any] = []
     for offsets in np.ndindex(*(2,) * len(halved)):
         index = [slice(None)] * source.ndim
         for axis, offset in zip(halved, offsets, strict=True):
@@ -81,4 +88,4 @@ def _mode_halving(source: np.ndarray, target_shape: Sequence[int]) -> np.ndarray
         better = count > best_count
         best = np.where(better, candidate, best)
         best_count = np.maximum(best_count, count)
-    return np.ascontiguousarray(best)
+    return contiguous(best)
