@@ -4,33 +4,54 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo-output
+WHEELS ?= $(HOME)/.cache/labelcollections/wheels
+VIEWER_VENDOR := src/labelcollections/server/static/vendor
 
-.PHONY: demo test lint typecheck unit benchmarks clean
+.PHONY: demo test lint typecheck unit benchmarks clean omero-wheel bundle
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tools/build_zeroc_ice.py $(VIEWER_VENDOR)/openseadragon.min.js
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python tools/build_zeroc_ice.py --wheels $(WHEELS)
+	$(BIN)/python -m pip install --quiet --find-links $(WHEELS) -e ".[dev,omero]"
 	touch $(STAMP)
+
+# The viewer's browser library, pinned in web/package-lock.json, bundled into the package.
+$(VIEWER_VENDOR)/openseadragon.min.js: web/package.json web/package-lock.json
+	command -v npm >/dev/null || (apt-get update && apt-get install -y nodejs npm)
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VIEWER_VENDOR)
+	cp web/node_modules/openseadragon/LICENSE.txt $(VIEWER_VENDOR)/openseadragon-LICENSE.txt
+	cp web/node_modules/openseadragon/build/openseadragon/openseadragon.min.js $@
+
+bundle: $(VIEWER_VENDOR)/openseadragon.min.js
+
+# The browser tests drive Debian's Chromium.
+/usr/bin/chromium:
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR)
 	$(BIN)/labelcollections demo $(DEMO_DIR)
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks tools
+	$(BIN)/ruff check src tests benchmarks tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) /usr/bin/chromium
 	$(BIN)/python -m pytest -n 2 -q
 
 test: lint typecheck unit
 
 benchmarks: $(STAMP)
 	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
+
+# zeroc-ice 3.6.5 (needed by omero-py) has no wheel for this Python on PyPI: build it once.
+omero-wheel:
+	$(PYTHON) tools/build_zeroc_ice.py --wheels $(WHEELS)
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .ruff_cache .pytest_cache

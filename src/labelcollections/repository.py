@@ -411,25 +411,33 @@ class Repository:
 
     # -- instances and tables -----------------------------------------------------------------
 
-    def instance_table(self, label_reference: str) -> pa.Table:
-        """The label image's instance table (computed and stored first if it has none yet)."""
+    def instance_table(self, label_reference: str, *, store: bool = True) -> pa.Table:
+        """The label image's instance table.
+
+        A label image without one (added before tables existed) gets it computed, and stored
+        unless ``store`` is False (readers such as the server never write).
+        """
         label = self.label_image(label_reference)
         image = self.image(label.image_id)
         name = instances_table_name(label)
-        store = self._store(image)
-        if name not in table_names(store):
-            path = self._label_path(label)
-            record = self._store_instance_table(self._store(image, writable=True), label, path)
+        image_store = self._store(image)
+        if name in table_names(image_store):
+            return read_table(image_store, name)
+        table = self._measure(label, self.label_levels(label)[0])
+        if store:
+            writable = self._store(image, writable=True)
+            record = self._store_instance_table(writable, label, self._label_path(label), table)
             self.catalog.index_table(record)
-        return read_table(store, name)
+        return table
 
-    def instance(self, instance_id: str) -> Instance:
-        """An object by its stable id ``<label-image-id>:<label value>``."""
+    def instance(self, instance_id: str, *, store: bool = True) -> Instance:
+        """An object by its stable id ``<label-image-id>:<label value>`` (``store``: as for
+        :meth:`instance_table`)."""
         label_id, _, value = instance_id.rpartition(":")
         if not label_id or not value.lstrip("-").isdigit():
             raise InputError(instance_id, "instance id", "<label-image-id>:<label value>")
         label = self.label_image(label_id)
-        table = self.instance_table(label.id)
+        table = self.instance_table(label.id, store=store)
         key = table.column(INSTANCE_KEY)
         if int(value) < 0 and not pa.types.is_signed_integer(key.type):
             raise NotFoundError(instance_id, "instance", f"a label value present in {label.key}")
@@ -501,12 +509,14 @@ class Repository:
         self.catalog.index_table(record)
         return record
 
-    def compare(self, a_reference: str, b_reference: str, iou: float = 0.5) -> Comparison:
+    def compare(
+        self, a_reference: str, b_reference: str, iou: float = 0.5, *, record: bool = True
+    ) -> Comparison:
         """Compare two label images of one reference image (``a`` is the reference).
 
         Instance and panoptic labels are matched object to object; semantic labels are compared
-        class by class. When ``b`` was derived from ``a``, the matches are stored as the
-        correspondence between the two versions (see :meth:`instance`).
+        class by class. When ``b`` was derived from ``a`` and ``record`` is True, the matches are
+        stored as the correspondence between the two versions (see :meth:`instance`).
         """
         if not 0.0 < iou <= 1.0:
             raise InputError(str(iou), "iou", "a threshold above 0 and at most 1")
@@ -534,7 +544,7 @@ class Repository:
                 schema=a.label_schema if a.label_schema.classes else b.label_schema,
                 advance=advance,
             )
-        if not semantic and b.provenance.derived_from == a.id:
+        if record and not semantic and b.provenance.derived_from == a.id:
             self._store_correspondence(a, b, result)
         return result
 
@@ -565,21 +575,25 @@ class Repository:
         write_table(self._store(image, writable=True), name, table, attributes)
         self.catalog.index_table(table_record(name, attributes, table))
 
+    def _measure(self, label: LabelImage, pixels: Any) -> pa.Table:
+        """The instance table of ``label`` from its level-0 ``pixels``, with a progress bar."""
+        with self.progress.task(f"Measuring {label.key}", block_count(pixels)) as advance:
+            return instance_table(
+                pixels,
+                label_image_id=label.id,
+                axes=label.axes,
+                level=label.levels[0],
+                label_schema=label.label_schema,
+                advance=advance,
+            )
+
     def _store_instance_table(
         self, store: ImageStore, label: LabelImage, label_path: str, table: pa.Table | None = None
     ) -> TableRecord:
         """Write the instance table of a published label image (computed here if not given)."""
         if table is None:
             pixels = store.array(join_key("labels", label_path, label.levels[0].path))
-            with self.progress.task(f"Measuring {label.key}", block_count(pixels)) as advance:
-                table = instance_table(
-                    pixels,
-                    label_image_id=label.id,
-                    axes=label.axes,
-                    level=label.levels[0],
-                    label_schema=label.label_schema,
-                    advance=advance,
-                )
+            table = self._measure(label, pixels)
         units = {axis.name: axis.unit for axis in label.axes if axis.unit}
         attributes = feature_table_attributes(
             label_path,

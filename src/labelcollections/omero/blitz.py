@@ -1,0 +1,816 @@
+"""The OMERO gateway on a real server, through omero-py's ``BlitzGateway``.
+
+The object mapping (our dataclasses ⇄ ``omero.model`` objects and rtypes) lives in plain
+functions, so it is tested with real omero-py classes without a server; :class:`BlitzOmeroGateway`
+adds only the server calls. omero-py is an optional dependency (``labelcollections[omero]``).
+
+Group context: reads run across all of the user's groups (``omero.group = -1``); every write
+runs in the group of the object it belongs to, as OMERO requires for new objects.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any
+
+import Ice
+import numpy as np
+import omero
+from omero.gateway import BlitzGateway
+from omero.model import (
+    ExternalInfoI,
+    FileAnnotationI,
+    ImageI,
+    MapAnnotationI,
+    MaskI,
+    NamedValue,
+    OriginalFileI,
+    RoiI,
+)
+from omero.rtypes import rdouble, rint, rlong, rstring, unwrap
+from omero.sys import ParametersI
+
+from labelcollections.errors import InputError
+from labelcollections.omero.gateway import (
+    DEFAULT_LIMIT,
+    PIXEL_DTYPES,
+    ExternalInfo,
+    FileAnnotation,
+    MapAnnotation,
+    MaskShape,
+    MixedGroupError,
+    ObjectKind,
+    OmeroGroup,
+    OmeroImage,
+    OmeroNotFoundError,
+    OmeroPermissionError,
+    OmeroUser,
+    Roi,
+)
+
+ALL_GROUPS = "-1"
+"""``omero.group`` value that lets reads see every group of the user."""
+MASK_LABELS = "label values:"
+"""Start of a ROI description listing the label value of each of its Masks, in order."""
+OMERO_PIXEL_TYPES = {"float": "float32", "double": "float64"}
+"""OMERO PixelsType values whose numpy name differs (the integer types share their names)."""
+READ_CHUNK = 2_621_440
+"""Bytes read from a file annotation per call (omero-py's own chunk size)."""
+
+
+# -- rtypes and model objects (no server needed) -----------------------------------------------
+
+
+def named_values(pairs: Sequence[tuple[str, str]]) -> list[Any]:
+    """Map annotation pairs as OMERO ``NamedValue`` objects, order and repeated keys kept."""
+    for key, value in pairs:
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(f"map annotation keys and values are strings (got {key!r}: {value!r})")
+    return [NamedValue(key, value) for key, value in pairs]
+
+
+def pairs_of(values: Sequence[Any] | None) -> tuple[tuple[str, str], ...]:
+    """The (key, value) pairs of a list of ``NamedValue`` (OMERO sends ``None`` for none)."""
+    return tuple((str(v.name), str(v.value)) for v in values or ())
+
+
+def id_of(obj: Any) -> int:
+    """The id of an omero model object (loaded or not)."""
+    return int(obj.getId().getValue())
+
+
+def map_annotation_to_omero(namespace: str, pairs: Sequence[tuple[str, str]]) -> Any:
+    """A new ``MapAnnotationI`` in ``namespace``."""
+    annotation = MapAnnotationI()
+    annotation.setNs(rstring(namespace))
+    annotation.setMapValue(named_values(pairs))
+    return annotation
+
+
+def map_annotation_from_omero(annotation: Any) -> MapAnnotation:
+    details = annotation.getDetails()
+    return MapAnnotation(
+        id=id_of(annotation),
+        namespace=unwrap(annotation.getNs()) or "",
+        pairs=pairs_of(annotation.getMapValue()),
+        group_id=id_of(details.getGroup()),
+        owner_id=id_of(details.getOwner()),
+    )
+
+
+def file_annotation_to_omero(namespace: str, file_id: int) -> Any:
+    """A new ``FileAnnotationI`` in ``namespace`` for an uploaded OriginalFile."""
+    annotation = FileAnnotationI()
+    annotation.setNs(rstring(namespace))
+    annotation.setFile(OriginalFileI(file_id, False))
+    return annotation
+
+
+def file_annotation_from_omero(annotation: Any) -> FileAnnotation:
+    """Our view of a ``FileAnnotationI`` whose OriginalFile is loaded."""
+    details = annotation.getDetails()
+    original = annotation.getFile()
+    return FileAnnotation(
+        id=id_of(annotation),
+        namespace=unwrap(annotation.getNs()) or "",
+        name=unwrap(original.getName()) or "",
+        mimetype=unwrap(original.getMimetype()) or "",
+        group_id=id_of(details.getGroup()),
+        owner_id=id_of(details.getOwner()),
+    )
+
+
+def external_info_to_omero(info: ExternalInfo) -> Any:
+    external = ExternalInfoI()
+    external.setEntityType(rstring(info.entity_type))
+    external.setEntityId(rlong(info.entity_id))
+    external.setLsid(rstring(info.lsid))
+    return external
+
+
+def external_info_from_omero(external: Any) -> ExternalInfo | None:
+    """Our ``ExternalInfo`` of a loaded ``ExternalInfoI`` (``None`` for none)."""
+    if external is None:
+        return None
+    return ExternalInfo(
+        entity_type=unwrap(external.getEntityType()),
+        entity_id=int(unwrap(external.getEntityId())),
+        lsid=unwrap(external.getLsid()) or "",
+    )
+
+
+def mask_to_omero(shape: MaskShape, external_info: ExternalInfo | None = None) -> Any:
+    """A ``MaskI`` with the box, packed bits, plane, colour and text of ``shape``."""
+    mask = MaskI()
+    mask.setX(rdouble(shape.x))
+    mask.setY(rdouble(shape.y))
+    mask.setWidth(rdouble(shape.width))
+    mask.setHeight(rdouble(shape.height))
+    mask.setBytes(shape.bytes)
+    for setter, value in (
+        (mask.setTheZ, shape.z),
+        (mask.setTheT, shape.t),
+        (mask.setTheC, shape.c),
+        (mask.setFillColor, shape.fill_color),
+    ):
+        if value is not None:
+            setter(rint(value))
+    if shape.text is not None:
+        mask.setTextValue(rstring(shape.text))
+    if external_info is not None:
+        mask.getDetails().setExternalInfo(external_info_to_omero(external_info))
+    return mask
+
+
+def mask_from_omero(mask: Any, label: int) -> MaskShape:
+    """Our ``MaskShape`` of a ``MaskI``; ``label`` is the value it stands for."""
+    packed = mask.getBytes()
+    return MaskShape(
+        label=label,
+        x=int(mask.getX().getValue()),
+        y=int(mask.getY().getValue()),
+        width=int(mask.getWidth().getValue()),
+        height=int(mask.getHeight().getValue()),
+        bytes=b"" if packed is None else bytes(packed),
+        z=unwrap(mask.getTheZ()),
+        t=unwrap(mask.getTheT()),
+        c=unwrap(mask.getTheC()),
+        fill_color=unwrap(mask.getFillColor()),
+        text=unwrap(mask.getTextValue()),
+    )
+
+
+def roi_to_omero(
+    image_id: int,
+    masks: Sequence[MaskShape],
+    name: str | None = None,
+    external_info: ExternalInfo | None = None,
+) -> Any:
+    """A new ``RoiI`` on the image holding one ``MaskI`` per shape.
+
+    OMERO has no field for a Mask's label value, so the ROI's description lists them
+    (``label values: 3 3 7``), one per Mask in order.
+    """
+    roi = RoiI()
+    roi.setImage(ImageI(image_id, False))
+    if name is not None:
+        roi.setName(rstring(name))
+    roi.setDescription(rstring(" ".join([MASK_LABELS, *(str(m.label) for m in masks)])))
+    for shape in masks:
+        roi.addShape(mask_to_omero(shape, external_info))
+    return roi
+
+
+def roi_from_omero(roi: Any, default_label: int) -> Roi:
+    """Our ``Roi`` of a saved ``RoiI`` with its Masks (other shape kinds are left out).
+
+    Label values come from the description written by :func:`roi_to_omero`; a ROI made
+    elsewhere (or whose Masks changed) gives every Mask ``default_label``, as omero-rois numbers
+    ROIs by rank.
+    """
+    masks = [shape for shape in roi.copyShapes() if isinstance(shape, MaskI)]
+    labels = mask_labels(unwrap(roi.getDescription()), len(masks))
+    if labels is None:
+        labels = [default_label] * len(masks)
+    details = roi.getDetails()
+    external = masks[0].getDetails().getExternalInfo() if masks else None
+    return Roi(
+        id=id_of(roi),
+        image_id=id_of(roi.getImage()),
+        name=unwrap(roi.getName()),
+        masks=tuple(mask_from_omero(m, label) for m, label in zip(masks, labels, strict=True)),
+        group_id=id_of(details.getGroup()),
+        owner_id=id_of(details.getOwner()),
+        external_info=external_info_from_omero(external),
+    )
+
+
+def mask_labels(description: str | None, count: int) -> list[int] | None:
+    """The label values a ROI description lists, if it lists exactly ``count`` integers."""
+    if description is None or not description.startswith(MASK_LABELS):
+        return None
+    words = description[len(MASK_LABELS) :].split()
+    if len(words) != count or not all(w.isdigit() for w in words):
+        return None
+    return [int(w) for w in words]
+
+
+def pixels_dtype(pixels_type: str) -> str:
+    """The numpy dtype name of an OMERO PixelsType value (``uint16``, ``float`` …)."""
+    return OMERO_PIXEL_TYPES.get(pixels_type, pixels_type)
+
+
+def pixels_type(dtype: str) -> str:
+    """The OMERO PixelsType value of a numpy dtype name (the inverse of :func:`pixels_dtype`)."""
+    return next(
+        (omero_type for omero_type, name in OMERO_PIXEL_TYPES.items() if name == dtype), dtype
+    )
+
+
+def image_from_omero(image: Any) -> OmeroImage:
+    """Our ``OmeroImage`` of an ``ImageI`` loaded with its pixels and their type."""
+    pixels = image.getPrimaryPixels()
+    details = image.getDetails()
+    return OmeroImage(
+        id=id_of(image),
+        name=unwrap(image.getName()) or "",
+        group_id=id_of(details.getGroup()),
+        owner_id=id_of(details.getOwner()),
+        size_t=int(unwrap(pixels.getSizeT())),
+        size_c=int(unwrap(pixels.getSizeC())),
+        size_z=int(unwrap(pixels.getSizeZ())),
+        size_y=int(unwrap(pixels.getSizeY())),
+        size_x=int(unwrap(pixels.getSizeX())),
+        dtype=pixels_dtype(unwrap(pixels.getPixelsType().getValue())),
+    )
+
+
+def group_from_omero(group: Any) -> OmeroGroup:
+    """Our ``OmeroGroup`` of an ``ExperimenterGroupI`` loaded with its member map."""
+    owners = tuple(
+        id_of(link.getChild())
+        for link in group.copyGroupExperimenterMap()
+        if unwrap(link.getOwner())
+    )
+    return OmeroGroup(
+        id=id_of(group),
+        name=unwrap(group.getName()) or "",
+        permissions=str(group.getDetails().getPermissions()),
+        owner_ids=owners,
+    )
+
+
+def user_from_event_context(context: Any) -> OmeroUser:
+    """Our ``OmeroUser`` of a session's ``EventContext``."""
+    return OmeroUser(
+        id=int(context.userId),
+        name=str(context.userName),
+        group_ids=tuple(int(g) for g in context.memberOfGroups),
+        default_group_id=int(context.groupId),
+    )
+
+
+def zct_planes(pixels: np.ndarray) -> Iterator[np.ndarray]:
+    """The (y, x) planes of a (t, c, z, y, x) array in ``createImageFromNumpySeq`` order: z
+    slowest, then c, then t."""
+    size_t, size_c, size_z = pixels.shape[:3]
+    for z in range(size_z):
+        for c in range(size_c):
+            for t in range(size_t):
+                yield pixels[t, c, z]
+
+
+def plane_to_bytes(plane: np.ndarray) -> bytes:
+    """Pixels as the raw pixels store takes them: big-endian, row-major."""
+    return np.ascontiguousarray(plane, dtype=plane.dtype.newbyteorder(">")).tobytes()
+
+
+def plane_from_bytes(data: bytes, dtype: str, height: int, width: int) -> np.ndarray:
+    """A (height, width) plane of native ``dtype`` from the raw pixels store's bytes."""
+    big_endian = np.frombuffer(data, dtype=np.dtype(dtype).newbyteorder(">"))
+    return big_endian.reshape(height, width).astype(dtype)
+
+
+def tiles(height: int, width: int, tile: tuple[int, int]) -> Iterator[tuple[int, int, int, int]]:
+    """``(x, y, width, height)`` of the tiles covering a plane, row by row."""
+    tile_width, tile_height = tile
+    for y in range(0, height, tile_height):
+        for x in range(0, width, tile_width):
+            yield x, y, min(tile_width, width - x), min(tile_height, height - y)
+
+
+def find_query(
+    kind: ObjectKind,
+    namespace: str,
+    conditions: Sequence[tuple[str, str]],
+    offset: int = 0,
+    limit: int = DEFAULT_LIMIT,
+) -> tuple[str, Any]:
+    """HQL and parameters for the ids of objects with one map annotation in ``namespace``
+    holding every (key, value) pair: one join of the map values per pair, exact matches (so
+    indexes apply), ascending ids, one page."""
+    if offset < 0 or limit < 1:
+        raise InputError("query", "page", "offset >= 0 and limit >= 1")
+    params = ParametersI()
+    params.addString("ns", namespace)
+    joins = []
+    clauses = ["ann.ns = :ns"]
+    for index, (key, value) in enumerate(conditions):
+        joins.append(f"join ann.mapValue mv{index}")
+        clauses.append(f"mv{index}.name = :k{index} and mv{index}.value = :v{index}")
+        params.addString(f"k{index}", key)
+        params.addString(f"v{index}", value)
+    params.page(offset, limit)
+    query = (
+        f"select distinct obj.id from {kind}AnnotationLink link"
+        f" join link.parent obj join link.child ann {' '.join(joins)}"
+        f" where {' and '.join(clauses)} order by obj.id"
+    )
+    return " ".join(query.split()), params
+
+
+def linked_annotations_query(
+    kind: ObjectKind, annotation_class: str, object_id: int, namespace: str | None
+) -> tuple[str, Any]:
+    """HQL for the annotations of one class linked to an object, oldest first."""
+    params = ParametersI()
+    params.addLong("id", object_id)
+    fetch = "join fetch a.file" if annotation_class == "FileAnnotation" else ""
+    where = "a.id in (select link.child.id from "
+    where += f"{kind}AnnotationLink link where link.parent.id = :id)"
+    if namespace is not None:
+        where += " and a.ns = :ns"
+        params.addString("ns", namespace)
+    query = f"select a from {annotation_class} a {fetch} where {where} order by a.id"
+    return " ".join(query.split()), params
+
+
+def context(group_id: int | str) -> dict[str, str]:
+    """An Ice call context running in ``group_id`` (or ``-1``: all the user's groups)."""
+    return {"omero.group": str(group_id)}
+
+
+@contextmanager
+def server_errors(what: str) -> Iterator[None]:
+    """Turn the server's refusals into our one-line errors."""
+    try:
+        yield
+    except omero.SecurityViolation as error:
+        message = str(getattr(error, "message", "") or error)
+        if "MIXED GROUP" in message:
+            raise MixedGroupError(what, "group", f"objects of one group ({message})") from None
+        raise OmeroPermissionError(what, "permissions", message) from None
+    except omero.ValidationException as error:
+        message = str(getattr(error, "message", "") or error)
+        raise InputError(what, "value", message) from None
+
+
+# -- the gateway -------------------------------------------------------------------------------
+
+
+class BlitzOmeroGateway:
+    """An :class:`~labelcollections.omero.gateway.OmeroGateway` on a server, via omero-py.
+
+    Open with :meth:`connect` (user and password, or an existing session key) and close with
+    :meth:`close` or a ``with`` block. A joined session is only detached on close, never killed,
+    so the web client or shell that created it stays logged in.
+    """
+
+    def __init__(self, connection: Any, joined: bool) -> None:
+        self._conn = connection
+        self._joined = joined
+
+    @classmethod
+    def connect(
+        cls,
+        host: str,
+        port: int = 4064,
+        username: str | None = None,
+        password: str | None = None,
+        session_key: str | None = None,
+        secure: bool = True,
+    ) -> BlitzOmeroGateway:
+        """Log in with ``username``/``password`` or join the session ``session_key``."""
+        source = f"omero://{host}:{port}"
+        if session_key:
+            connection = BlitzGateway(host=host, port=port, secure=secure)
+        elif username and password:
+            connection = BlitzGateway(username, password, host=host, port=port, secure=secure)
+        else:
+            raise InputError(source, "login", "a user and password, or a session key")
+        try:
+            connected = (
+                connection.connect(sUuid=session_key) if session_key else connection.connect()
+            )
+        except Ice.Exception as error:
+            connection.close(hard=False)
+            raise InputError(source, "connection", f"a reachable OMERO server ({error})") from None
+        if not connected:
+            connection.close(hard=False)
+            raise InputError(source, "login", "valid credentials or a live session key")
+        return cls(connection, joined=bool(session_key))
+
+    @property
+    def session_key(self) -> str:
+        """The session's key, for ``--session-key`` in later calls."""
+        return str(self._conn.getSession().getUuid().getValue())
+
+    def close(self) -> None:
+        """Log out (or only detach from a joined session)."""
+        self._conn.close(hard=not self._joined)
+
+    def __enter__(self) -> BlitzOmeroGateway:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- who and where -------------------------------------------------------------------------
+
+    def current_user(self) -> OmeroUser:
+        return user_from_event_context(self._conn.getAdminService().getEventContext())
+
+    def groups(self) -> list[OmeroGroup]:
+        query = (
+            "select g from ExperimenterGroup g left outer join fetch g.groupExperimenterMap m"
+            " left outer join fetch m.child where g.id in (:ids) order by g.id"
+        )
+        params = ParametersI()
+        params.addIds(list(self.current_user().group_ids))
+        found = self._query().findAllByQuery(query, params, context(ALL_GROUPS))
+        return [group_from_omero(group) for group in found]
+
+    # -- images --------------------------------------------------------------------------------
+
+    def get_image(self, image_id: int) -> OmeroImage:
+        return image_from_omero(self._image(image_id))
+
+    def create_image(
+        self, name: str, pixels: np.ndarray, group_id: int, description: str | None = None
+    ) -> OmeroImage:
+        if pixels.ndim != 5:
+            raise InputError(name, "pixels", f"a 5-D array (t, c, z, y, x) (got {pixels.ndim}-D)")
+        if str(pixels.dtype) not in PIXEL_DTYPES:
+            raise InputError(
+                name, "dtype", f"one of {', '.join(PIXEL_DTYPES)} (got {pixels.dtype})"
+            )
+        if group_id not in self.current_user().group_ids:
+            raise OmeroPermissionError(
+                f"Image {name!r}", "group", f"a group you are a member of (not {group_id})"
+            )
+        self._conn.SERVICE_OPTS.setOmeroGroup(str(group_id))
+        size_t, size_c, size_z, size_y, size_x = pixels.shape
+        max_width, max_height = self._conn.getMaxPlaneSize()
+        with server_errors(f"Image {name!r}"):
+            if size_x <= max_width and size_y <= max_height:
+                image = self._conn.createImageFromNumpySeq(
+                    zct_planes(pixels), name, size_z, size_c, size_t, description
+                )
+                image_id = int(image.getId())
+            else:
+                image_id = self._create_tiled_image(name, pixels, group_id, description)
+        return self.get_image(image_id)
+
+    def read_plane(
+        self,
+        image_id: int,
+        z: int,
+        c: int,
+        t: int,
+        tile: tuple[int, int, int, int] | None = None,
+    ) -> np.ndarray:
+        loaded = self._image(image_id)
+        image = image_from_omero(loaded)
+        pixels_id = id_of(loaded.getPrimaryPixels())
+        store = self._conn.c.sf.createRawPixelsStore()
+        ctx = context(image.group_id)
+        try:
+            store.setPixelsId(pixels_id, True, ctx)
+            if tile is None:
+                data = store.getPlane(z, c, t, ctx)
+                return plane_from_bytes(data, image.dtype, image.size_y, image.size_x)
+            x, y, width, height = tile
+            data = store.getTile(z, c, t, x, y, width, height, ctx)
+            return plane_from_bytes(data, image.dtype, height, width)
+        finally:
+            store.close()
+
+    # -- rights --------------------------------------------------------------------------------
+
+    def can_annotate(self, kind: ObjectKind, object_id: int) -> bool:
+        found = self._query().find(kind, object_id, context(ALL_GROUPS))
+        return found is not None and bool(found.getDetails().getPermissions().canAnnotate())
+
+    def can_edit_annotation(self, annotation_id: int) -> bool:
+        found = self._query().find("Annotation", annotation_id, context(ALL_GROUPS))
+        return found is not None and bool(found.getDetails().getPermissions().canEdit())
+
+    # -- map annotations -----------------------------------------------------------------------
+
+    def link_map_annotation(
+        self, kind: ObjectKind, object_id: int, namespace: str, pairs: Sequence[tuple[str, str]]
+    ) -> MapAnnotation:
+        target = self._annotatable(kind, object_id)
+        saved = self._save_link(kind, target, map_annotation_to_omero(namespace, pairs))
+        return map_annotation_from_omero(saved)
+
+    def update_map_annotation(
+        self, annotation_id: int, pairs: Sequence[tuple[str, str]]
+    ) -> MapAnnotation:
+        annotation = self._annotation("MapAnnotation", annotation_id)
+        self._require_edit(annotation, f"MapAnnotation:{annotation_id}")
+        annotation.setMapValue(named_values(pairs))
+        group_id = id_of(annotation.getDetails().getGroup())
+        with server_errors(f"MapAnnotation:{annotation_id}"):
+            saved = self._update().saveAndReturnObject(annotation, context(group_id))
+        return map_annotation_from_omero(saved)
+
+    def link_annotation(self, kind: ObjectKind, object_id: int, annotation_id: int) -> None:
+        target = self._annotatable(kind, object_id)
+        annotation = self._annotation("Annotation", annotation_id)
+        target_group = id_of(target.getDetails().getGroup())
+        annotation_group = id_of(annotation.getDetails().getGroup())
+        if annotation_group != target_group:
+            raise MixedGroupError(
+                f"{kind}:{object_id}",
+                "group",
+                f"the group of Annotation:{annotation_id} (MIXED GROUP: group {target_group}"
+                f" and group {annotation_group} cannot be linked)",
+            )
+        query, params = linked_annotations_query(kind, "Annotation", object_id, None)
+        linked = self._query().findAllByQuery(query, params, context(ALL_GROUPS))
+        if annotation_id not in {id_of(a) for a in linked}:
+            self._save_link(kind, target, annotation.__class__(annotation_id, False))
+
+    def map_annotations(
+        self, kind: ObjectKind, object_id: int, namespace: str | None = None
+    ) -> list[MapAnnotation]:
+        self._visible(kind, object_id)
+        query, params = linked_annotations_query(kind, "MapAnnotation", object_id, namespace)
+        found = self._query().findAllByQuery(query, params, context(ALL_GROUPS))
+        return [map_annotation_from_omero(a) for a in found]
+
+    # -- file annotations ----------------------------------------------------------------------
+
+    def link_file_annotation(
+        self,
+        kind: ObjectKind,
+        object_id: int,
+        namespace: str,
+        name: str,
+        data: bytes,
+        mimetype: str = "application/json",
+    ) -> FileAnnotation:
+        target = self._annotatable(kind, object_id)
+        file_id = self._upload(data, name, mimetype, id_of(target.getDetails().getGroup()))
+        saved = self._save_link(kind, target, file_annotation_to_omero(namespace, file_id))
+        return self._file_annotation(id_of(saved))
+
+    def replace_file_annotation(self, annotation_id: int, data: bytes) -> FileAnnotation:
+        current = self._file_annotation(annotation_id)
+        annotation = self._annotation("FileAnnotation", annotation_id)
+        self._require_edit(annotation, f"FileAnnotation:{annotation_id}")
+        file_id = self._upload(data, current.name, current.mimetype, current.group_id)
+        annotation.setFile(OriginalFileI(file_id, False))
+        with server_errors(f"FileAnnotation:{annotation_id}"):
+            self._update().saveObject(annotation, context(current.group_id))
+        return current
+
+    def file_annotations(
+        self, kind: ObjectKind, object_id: int, namespace: str | None = None
+    ) -> list[FileAnnotation]:
+        self._visible(kind, object_id)
+        query, params = linked_annotations_query(kind, "FileAnnotation", object_id, namespace)
+        found = self._query().findAllByQuery(query, params, context(ALL_GROUPS))
+        return [file_annotation_from_omero(a) for a in found]
+
+    def read_file_annotation(self, annotation_id: int) -> bytes:
+        annotation = self._annotation("FileAnnotation", annotation_id, fetch="join fetch a.file")
+        original = annotation.getFile()
+        size = int(unwrap(original.getSize()) or 0)
+        ctx = context(id_of(annotation.getDetails().getGroup()))
+        store = self._conn.c.sf.createRawFileStore()
+        try:
+            store.setFileId(id_of(original), ctx)
+            return b"".join(
+                store.read(offset, min(READ_CHUNK, size - offset), ctx)
+                for offset in range(0, size, READ_CHUNK)
+            )
+        finally:
+            store.close()
+
+    # -- ROIs ----------------------------------------------------------------------------------
+
+    def create_roi(
+        self,
+        image_id: int,
+        masks: Sequence[MaskShape],
+        name: str | None = None,
+        external_info: ExternalInfo | None = None,
+    ) -> Roi:
+        image = self._annotatable("Image", image_id)
+        roi = roi_to_omero(image_id, masks, name, external_info)
+        group_id = id_of(image.getDetails().getGroup())
+        with server_errors(f"Image:{image_id}"):
+            saved = self._update().saveAndReturnObject(roi, context(group_id))
+        self._load_external_infos([saved])
+        return roi_from_omero(saved, default_label=1)
+
+    def rois(self, image_id: int) -> list[Roi]:
+        self._visible("Image", image_id)
+        found = self._conn.getRoiService().findByImage(image_id, None, context(ALL_GROUPS))
+        ordered = sorted(found.rois, key=id_of)
+        self._load_external_infos(ordered)
+        return [roi_from_omero(roi, rank) for rank, roi in enumerate(ordered, start=1)]
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def find_objects(
+        self,
+        kind: ObjectKind,
+        namespace: str,
+        conditions: Sequence[tuple[str, str]],
+        offset: int = 0,
+        limit: int = DEFAULT_LIMIT,
+        group_id: int | None = None,
+    ) -> list[int]:
+        query, params = find_query(kind, namespace, conditions, offset, limit)
+        group = ALL_GROUPS if group_id is None else group_id
+        rows = self._query().projection(query, params, context(group))
+        return [int(row[0]) for row in unwrap(rows)]
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _query(self) -> Any:
+        return self._conn.getQueryService()
+
+    def _update(self) -> Any:
+        return self._conn.getUpdateService()
+
+    def _visible(self, kind: ObjectKind, object_id: int) -> Any:
+        found = self._query().find(kind, object_id, context(ALL_GROUPS))
+        if found is None:
+            raise OmeroNotFoundError(
+                f"{kind}:{object_id}", "id", "an object visible in one of your groups"
+            )
+        return found
+
+    def _annotatable(self, kind: ObjectKind, object_id: int) -> Any:
+        found = self._visible(kind, object_id)
+        if not found.getDetails().getPermissions().canAnnotate():
+            raise OmeroPermissionError(
+                f"{kind}:{object_id}",
+                "permissions",
+                "the ANNOTATE right (the group's permission level does not let you annotate"
+                " this object)",
+            )
+        return found
+
+    def _require_edit(self, annotation: Any, what: str) -> None:
+        if not annotation.getDetails().getPermissions().canEdit():
+            raise OmeroPermissionError(
+                what, "permissions", "the WRITE right (only its owner may change it here)"
+            )
+
+    def _image(self, image_id: int) -> Any:
+        params = ParametersI()
+        params.addId(image_id)
+        query = (
+            "select i from Image i join fetch i.pixels p join fetch p.pixelsType where i.id = :id"
+        )
+        found = self._query().findByQuery(query, params, context(ALL_GROUPS))
+        if found is None:
+            raise OmeroNotFoundError(
+                f"Image:{image_id}", "id", "an object visible in one of your groups"
+            )
+        return found
+
+    def _annotation(self, annotation_class: str, annotation_id: int, fetch: str = "") -> Any:
+        params = ParametersI()
+        params.addId(annotation_id)
+        query = f"select a from {annotation_class} a {fetch} where a.id = :id"
+        found = self._query().findByQuery(query, params, context(ALL_GROUPS))
+        if found is None:
+            raise OmeroNotFoundError(
+                f"{annotation_class}:{annotation_id}", "id", "a visible annotation"
+            )
+        return found
+
+    def _file_annotation(self, annotation_id: int) -> FileAnnotation:
+        annotation = self._annotation("FileAnnotation", annotation_id, fetch="join fetch a.file")
+        return file_annotation_from_omero(annotation)
+
+    def _save_link(self, kind: ObjectKind, target: Any, annotation: Any) -> Any:
+        """Save a link (and a new annotation with it) in the target's group; return the
+        saved annotation."""
+        link = getattr(omero.model, f"{kind}AnnotationLinkI")()
+        link.setParent(target.__class__(id_of(target), False))
+        link.setChild(annotation)
+        group_id = id_of(target.getDetails().getGroup())
+        with server_errors(f"{kind}:{id_of(target)}"):
+            saved = self._update().saveAndReturnObject(link, context(group_id))
+        return saved.getChild()
+
+    def _upload(self, data: bytes, name: str, mimetype: str, group_id: int) -> int:
+        self._conn.SERVICE_OPTS.setOmeroGroup(str(group_id))
+        with server_errors(f"file {name!r}"):
+            original = self._conn.createOriginalFileFromFileObj(
+                io.BytesIO(data), "", name, len(data), mimetype=mimetype
+            )
+        return id_of(original)
+
+    def _load_external_infos(self, rois: Sequence[Any]) -> None:
+        """findByImage leaves ExternalInfo unloaded; fetch them in one query."""
+        unloaded: dict[int, list[Any]] = {}
+        for roi in rois:
+            for shape in roi.copyShapes():
+                external = shape.getDetails().getExternalInfo()
+                if external is not None and not external.isLoaded():
+                    unloaded.setdefault(id_of(external), []).append(shape)
+        if not unloaded:
+            return
+        params = ParametersI()
+        params.addIds(list(unloaded))
+        query = "select e from ExternalInfo e where e.id in (:ids)"
+        loaded: Mapping[int, Any] = {
+            id_of(e): e for e in self._query().findAllByQuery(query, params, context(ALL_GROUPS))
+        }
+        for external_id, shapes in unloaded.items():
+            for shape in shapes:
+                shape.getDetails().setExternalInfo(loaded.get(external_id))
+
+    def _create_tiled_image(
+        self, name: str, pixels: np.ndarray, group_id: int, description: str | None
+    ) -> int:
+        """An image whose planes exceed the server's plane size, written tile by tile (the
+        server then builds its pyramid)."""
+        size_t, size_c, size_z, size_y, size_x = pixels.shape
+        ctx = context(group_id)
+        params = ParametersI()
+        params.addString("value", pixels_type(str(pixels.dtype)))
+        omero_type = self._query().findByQuery(
+            "from PixelsType as p where p.value = :value", params, ctx
+        )
+        service = self._conn.getPixelsService()
+        image_id = unwrap(
+            service.createImage(
+                size_x,
+                size_y,
+                size_z,
+                size_t,
+                list(range(size_c)),
+                omero_type,
+                name,
+                description,
+                ctx,
+            )
+        )
+        pixels_id = id_of(self._image(int(image_id)).getPrimaryPixels())
+        store = self._conn.c.sf.createRawPixelsStore()
+        try:
+            store.setPixelsId(pixels_id, True, ctx)
+            tile_size = tuple(store.getTileSize(ctx))
+            for t in range(size_t):
+                for c in range(size_c):
+                    for z in range(size_z):
+                        plane = pixels[t, c, z]
+                        for x, y, width, height in tiles(size_y, size_x, tile_size):
+                            data = plane_to_bytes(plane[y : y + height, x : x + width])
+                            store.setTile(data, z, c, t, x, y, width, height, ctx)
+            store.save(ctx)
+        finally:
+            store.close()
+        for c in range(size_c):
+            channel = pixels[:, c]
+            service.setChannelGlobalMinMax(
+                pixels_id, c, float(channel.min()), float(channel.max()), ctx
+            )
+        return int(image_id)

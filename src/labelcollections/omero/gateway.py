@@ -1,0 +1,319 @@
+"""The OMERO port: the few server operations label collections need, and what crosses them.
+
+Use cases talk to an :class:`OmeroGateway`; ``blitz.py`` implements it with omero-py and
+``memory.py`` in memory with the same rules, so every use case runs (and is tested) without a
+server. Everything crossing the port is a plain frozen dataclass, never an omero-py object.
+
+OMERO rules every implementation keeps (see docs/omero.md):
+
+* every object, annotation and link has an owner and lives in exactly one group;
+* linking objects of different groups is refused (``MIXED GROUP``, :class:`MixedGroupError`);
+* linking an annotation or a ROI needs the ANNOTATE right: owners may always annotate their own
+  objects; other members only in read-annotate (``rwra--``) and read-write (``rwrw--``) groups;
+  in read-only (``rwr---``) groups only the group's owners (leaders); in private (``rw----``)
+  groups nobody but the owner (:class:`OmeroPermissionError`);
+* map annotation values are strings, keys repeat and keep their order;
+* queries page, with OMERO's default limit of :data:`DEFAULT_LIMIT`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+
+from labelcollections.errors import InputError, NotFoundError
+from labelcollections.omero.masks import MaskShape
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "PERMISSION_LEVELS",
+    "PIXEL_DTYPES",
+    "ExternalInfo",
+    "FileAnnotation",
+    "MapAnnotation",
+    "MaskShape",
+    "MixedGroupError",
+    "ObjectKind",
+    "OmeroGateway",
+    "OmeroGroup",
+    "OmeroImage",
+    "OmeroNotFoundError",
+    "OmeroPermissionError",
+    "OmeroUser",
+    "Roi",
+]
+
+DEFAULT_LIMIT = 500
+"""OMERO's default page size for queries (``getObjectsByMapAnnotations``, HQL paging)."""
+
+PIXEL_DTYPES: tuple[str, ...] = (
+    "int8",
+    "uint8",
+    "int16",
+    "uint16",
+    "int32",
+    "uint32",
+    "float32",
+    "float64",
+)
+"""The numpy types of OMERO's PixelsType (no 64-bit integers, no booleans)."""
+
+PERMISSION_LEVELS: dict[str, str] = {
+    "private": "rw----",
+    "read-only": "rwr---",
+    "read-annotate": "rwra--",
+    "read-write": "rwrw--",
+}
+"""OMERO's four group permission levels and their permission strings."""
+
+ObjectKind = Literal["Image", "Roi"]
+"""The OMERO object types annotations are linked to here."""
+
+
+class OmeroPermissionError(InputError):
+    """The user lacks the right an operation needs (ANNOTATE, WRITE, or even READ)."""
+
+
+class MixedGroupError(InputError):
+    """Two objects of different groups would be linked; OMERO refuses with ``MIXED GROUP``."""
+
+
+class OmeroNotFoundError(NotFoundError):
+    """No object with that id is visible to the user in any of their groups."""
+
+
+@dataclass(frozen=True)
+class OmeroUser:
+    """The user a gateway acts as, with the groups they are a member of."""
+
+    id: int
+    name: str
+    group_ids: tuple[int, ...]
+    default_group_id: int
+
+
+@dataclass(frozen=True)
+class OmeroGroup:
+    """A group: its permission string (see :data:`PERMISSION_LEVELS`) and its owners."""
+
+    id: int
+    name: str
+    permissions: str
+    owner_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class OmeroImage:
+    """An OMERO Image: where it lives, who owns it and the size of its pixels (5-D, TCZYX)."""
+
+    id: int
+    name: str
+    group_id: int
+    owner_id: int
+    size_t: int
+    size_c: int
+    size_z: int
+    size_y: int
+    size_x: int
+    dtype: str
+
+    @property
+    def shape(self) -> tuple[int, int, int, int, int]:
+        """``(t, c, z, y, x)``, NGFF's axis order."""
+        return (self.size_t, self.size_c, self.size_z, self.size_y, self.size_x)
+
+
+@dataclass(frozen=True)
+class MapAnnotation:
+    """A namespaced map annotation: ordered string pairs, keys may repeat."""
+
+    id: int
+    namespace: str
+    pairs: tuple[tuple[str, str], ...]
+    group_id: int
+    owner_id: int
+
+
+@dataclass(frozen=True)
+class FileAnnotation:
+    """A namespaced file annotation (its bytes are read with ``read_file_annotation``)."""
+
+    id: int
+    namespace: str
+    name: str
+    mimetype: str
+    group_id: int
+    owner_id: int
+
+
+@dataclass(frozen=True)
+class ExternalInfo:
+    """``details.externalInfo`` of an OMERO object: where its data really lives.
+
+    omero-label marks a Mask backed by an OME-Zarr label with ``entity_type``
+    ``com.glencoesoftware.ngff:multiscales``, ``entity_id`` 3 (a percent-encoded URI) and the
+    URI in ``lsid``.
+    """
+
+    entity_type: str
+    entity_id: int
+    lsid: str
+
+
+@dataclass(frozen=True)
+class Roi:
+    """A ROI of an image with its Mask shapes; ``external_info`` is that of its Masks."""
+
+    id: int
+    image_id: int
+    name: str | None
+    masks: tuple[MaskShape, ...]
+    group_id: int
+    owner_id: int
+    external_info: ExternalInfo | None = None
+
+
+class OmeroGateway(Protocol):
+    """What the label-collection use cases need from an OMERO server, and nothing more."""
+
+    def current_user(self) -> OmeroUser:
+        """The user the session belongs to."""
+        ...
+
+    def groups(self) -> list[OmeroGroup]:
+        """The groups the current user is a member of (the scope of cross-group queries)."""
+        ...
+
+    def get_image(self, image_id: int) -> OmeroImage:
+        """An image in any of the user's groups, with its group and owner.
+
+        Raises :class:`OmeroNotFoundError` when no such image is visible: in a private group
+        other members' images are invisible, as on a server.
+        """
+        ...
+
+    def create_image(
+        self, name: str, pixels: np.ndarray, group_id: int, description: str | None = None
+    ) -> OmeroImage:
+        """A new Image in ``group_id`` holding ``pixels`` (5-D, TCZYX, one of PIXEL_DTYPES).
+
+        New objects need a concrete group (never ``-1``); the user must be a member of it.
+        Planes larger than the server's maximum plane size are written in tiles, and the server
+        builds the pyramid for them.
+        """
+        ...
+
+    def read_plane(
+        self,
+        image_id: int,
+        z: int,
+        c: int,
+        t: int,
+        tile: tuple[int, int, int, int] | None = None,
+    ) -> np.ndarray:
+        """One plane (Y, X) of an image, or the tile ``(x, y, width, height)`` of it."""
+        ...
+
+    def can_annotate(self, kind: ObjectKind, object_id: int) -> bool:
+        """Whether the user holds ANNOTATE on the object (``details.permissions.canAnnotate``),
+        so use cases can refuse before they write anything."""
+        ...
+
+    def can_edit_annotation(self, annotation_id: int) -> bool:
+        """Whether the user may change an annotation (``canEdit``): its owner, a read-write
+        group's members, or the owners of a group that is not private."""
+        ...
+
+    def link_map_annotation(
+        self, kind: ObjectKind, object_id: int, namespace: str, pairs: Sequence[tuple[str, str]]
+    ) -> MapAnnotation:
+        """Create a map annotation in the object's group and link it to the object.
+
+        Needs ANNOTATE on the object. Values must be strings; PostgreSQL refuses U+0000 in text.
+        """
+        ...
+
+    def update_map_annotation(
+        self, annotation_id: int, pairs: Sequence[tuple[str, str]]
+    ) -> MapAnnotation:
+        """Replace the pairs of an existing map annotation, keeping its id and links.
+
+        Editing an annotation needs WRITE on it: its owner, or a read-write group's member.
+        """
+        ...
+
+    def link_annotation(self, kind: ObjectKind, object_id: int, annotation_id: int) -> None:
+        """Link an existing annotation to one more object (no-op if already linked).
+
+        Needs ANNOTATE on the object; an annotation of another group is refused with
+        :class:`MixedGroupError`, as the server does.
+        """
+        ...
+
+    def map_annotations(
+        self, kind: ObjectKind, object_id: int, namespace: str | None = None
+    ) -> list[MapAnnotation]:
+        """Map annotations linked to an object (in ``namespace`` if given), oldest first."""
+        ...
+
+    def link_file_annotation(
+        self,
+        kind: ObjectKind,
+        object_id: int,
+        namespace: str,
+        name: str,
+        data: bytes,
+        mimetype: str = "application/json",
+    ) -> FileAnnotation:
+        """Upload ``data`` as an OriginalFile and link it as a file annotation (ANNOTATE)."""
+        ...
+
+    def replace_file_annotation(self, annotation_id: int, data: bytes) -> FileAnnotation:
+        """Give an existing file annotation new content, keeping its id (WRITE on it)."""
+        ...
+
+    def file_annotations(
+        self, kind: ObjectKind, object_id: int, namespace: str | None = None
+    ) -> list[FileAnnotation]:
+        """File annotations linked to an object (in ``namespace`` if given), oldest first."""
+        ...
+
+    def read_file_annotation(self, annotation_id: int) -> bytes:
+        """The content of a file annotation."""
+        ...
+
+    def create_roi(
+        self,
+        image_id: int,
+        masks: Sequence[MaskShape],
+        name: str | None = None,
+        external_info: ExternalInfo | None = None,
+    ) -> Roi:
+        """A ROI on the image, in the image's group, holding ``masks`` (ANNOTATE on the image).
+
+        ``external_info`` is set on every Mask (omero-label: one ROI with one Mask).
+        """
+        ...
+
+    def rois(self, image_id: int) -> list[Roi]:
+        """The ROIs of an image, oldest first."""
+        ...
+
+    def find_objects(
+        self,
+        kind: ObjectKind,
+        namespace: str,
+        conditions: Sequence[tuple[str, str]],
+        offset: int = 0,
+        limit: int = DEFAULT_LIMIT,
+        group_id: int | None = None,
+    ) -> list[int]:
+        """Ids (ascending) of objects with one map annotation in ``namespace`` holding every pair.
+
+        Runs across all the user's groups (``omero.group = -1``) unless ``group_id`` is given,
+        and returns one page: ``offset`` and ``limit`` as in OMERO's ``ParametersI.page``.
+        """
+        ...
