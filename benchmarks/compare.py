@@ -23,13 +23,13 @@ peer=per-instance-iou-loop target=50``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
 import numpy as np
 from scipy import ndimage
 
+from harness import benchmark_parser, best_time, check_size
 from labelcollections.instances import compare_labels
 from synthetic import make_labels
 
@@ -96,25 +96,18 @@ def cropped_peer(a: np.ndarray, b: np.ndarray) -> dict[int, tuple[int, float]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=8192, help="height and width (default 8192)")
-    parser.add_argument("--repeats", type=int, default=3, help="runs of ours, best counts")
+    parser = benchmark_parser(__doc__, "runs of ours, best counts")
     parser.add_argument("--peer-sample", type=int, default=60, help="objects timed (0: all)")
-    parser.add_argument("--seed", type=int, default=7, help="random seed of the label images")
     args = parser.parse_args(argv)
-    if args.size < 32 or args.repeats < 1 or args.peer_sample < 0:
-        parser.error("--size ≥ 32, --repeats ≥ 1 and --peer-sample ≥ 0 are needed")
+    check_size(parser, args, 32)
+    if args.peer_sample < 0:
+        parser.error("--peer-sample must be 0 (all objects) or more")
 
     a, b = make_pair(args.size, args.seed)
     objects_a = np.unique(a[a > 0])
     print(f"label images {args.size}×{args.size} uint32, {objects_a.size} objects in a")
     compare_labels(a[:256, :256], b[:256, :256])  # warm-up outside the clock
-    times = []
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        result = compare_labels(a, b, threshold=THRESHOLD)
-        times.append(time.perf_counter() - start)
-    ours = min(times)
+    ours, result = best_time(args.repeats, lambda: compare_labels(a, b, threshold=THRESHOLD))
 
     rng = np.random.default_rng(args.seed)
     sample = objects_a

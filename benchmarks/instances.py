@@ -15,11 +15,8 @@ peer=skimage.measure.regionprops_table target=10``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,6 +24,7 @@ import zarr
 from skimage.measure import regionprops_table
 from zarr.codecs import BloscCodec
 
+from harness import benchmark_parser, best_time, check_size
 from labelcollections.instances import instance_table
 from labelcollections.model.images import Axis, Level
 from labelcollections.storage.ome_zarr_store import BLOSC
@@ -37,15 +35,6 @@ CELL_SPACING = 80
 """One cell per 80 × 80 pixels: 10,404 cells at 8192²."""
 AXES = (Axis(name="y", type="space"), Axis(name="x", type="space"))
 PROPERTIES = ("label", "area", "bbox", "centroid")
-
-
-def best_time(repeats: int, run: Callable[[], Any]) -> tuple[float, Any]:
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def ours(labels: Any) -> Any:
@@ -65,13 +54,9 @@ def agree(table: Any, expected: dict[str, np.ndarray]) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=8192, help="height and width (default 8192)")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per side, best counts")
-    parser.add_argument("--seed", type=int, default=7, help="random seed of the label image")
+    parser = benchmark_parser(__doc__)
     args = parser.parse_args(argv)
-    if args.size < 2 or args.repeats < 1:
-        parser.error("--size must be at least 2 and --repeats at least 1")
+    check_size(parser, args, 2)
 
     labels, instances = make_labels(args.size, args.seed, CELL_SPACING)
     print(f"label image {args.size}×{args.size} uint32, {instances} instances")

@@ -16,46 +16,19 @@ peer=omero_rois.masks_from_label_image target=20``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from typing import Any
 
 import numpy as np
 
+from harness import benchmark_parser, check_size
 from labelcollections.omero.masks import MaskShape, masks_from_labels
+from synthetic import make_labels
 
 TARGET = 20
 CELL_SPACING = 80
 """One instance per CELL_SPACING × CELL_SPACING pixels."""
-ROW_BLOCK = 512
-"""Rows of the label image drawn at once (bounds the temporary arrays)."""
-
-
-def make_labels(size: int, seed: int = 7) -> tuple[np.ndarray, int]:
-    """A ``size``×``size`` uint32 image with one ellipse per cell of a regular grid.
-
-    Each ellipse has a jittered centre and random radii that keep it inside its cell, so every
-    label value 1..n is present and no object touches the image border; the values are
-    shuffled over the grid. Returns the labels and the number of instances.
-    """
-    rng = np.random.default_rng(seed)
-    cells = max(1, size // CELL_SPACING)
-    step = size / cells
-    centre_y = (np.arange(cells)[:, None] + 0.5 + rng.uniform(-0.15, 0.15, (cells, cells))) * step
-    centre_x = (np.arange(cells)[None, :] + 0.5 + rng.uniform(-0.15, 0.15, (cells, cells))) * step
-    radius_y, radius_x = rng.uniform(0.15, 0.33, (2, cells, cells)) * step
-    values = (rng.permutation(cells * cells) + 1).astype(np.uint32).reshape(cells, cells)
-    columns = np.arange(size)
-    cell_x = np.minimum((columns / step).astype(np.intp), cells - 1)[None, :]
-    labels = np.empty((size, size), dtype=np.uint32)
-    for top in range(0, size, ROW_BLOCK):
-        rows = np.arange(top, min(top + ROW_BLOCK, size))
-        cell_y = np.minimum((rows / step).astype(np.intp), cells - 1)[:, None]
-        dy = (rows[:, None] - centre_y[cell_y, cell_x]) / radius_y[cell_y, cell_x]
-        dx = (columns[None, :] - centre_x[cell_y, cell_x]) / radius_x[cell_y, cell_x]
-        labels[rows] = np.where(dy * dy + dx * dx <= 1.0, values[cell_y, cell_x], 0)
-    return labels, cells * cells
 
 
 def box_and_bytes(mask: Any) -> tuple[int, int, int, int, bytes]:
@@ -74,17 +47,13 @@ def ours_box_and_bytes(shape: MaskShape) -> tuple[int, int, int, int, bytes]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=8192, help="height and width (default 8192)")
-    parser.add_argument("--repeats", type=int, default=3, help="runs of ours, best counts")
-    parser.add_argument("--seed", type=int, default=7, help="random seed of the label image")
+    parser = benchmark_parser(__doc__, "runs of ours, best counts")
     args = parser.parse_args(argv)
-    if args.size < CELL_SPACING or args.repeats < 1:
-        parser.error(f"--size must be at least {CELL_SPACING} and --repeats at least 1")
+    check_size(parser, args, CELL_SPACING)
     from omero_rois import masks_from_label_image
 
     start = time.perf_counter()
-    labels, instances = make_labels(args.size, args.seed)
+    labels, instances = make_labels(args.size, args.seed, CELL_SPACING)
     print(
         f"label image {args.size}×{args.size} uint32, {instances} instances"
         f" (built in {time.perf_counter() - start:.1f} s)"

@@ -17,7 +17,6 @@ name=write_labels value=<peer seconds / our seconds> peer=ome-zarr-py.write_labe
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import tempfile
@@ -32,6 +31,7 @@ import numpy as np
 import zarr
 from zarr.codecs import BloscCodec
 
+from harness import benchmark_parser, check_size
 from labelcollections.model.provenance import Provenance
 from labelcollections.repository import Repository
 from labelcollections.storage.ome_zarr_store import BLOSC
@@ -149,13 +149,9 @@ def best_of(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=8192, help="height and width (default 8192)")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per side, best counts")
-    parser.add_argument("--seed", type=int, default=7, help="random seed of the label image")
+    parser = benchmark_parser(__doc__)
     args = parser.parse_args(argv)
-    if args.size < 2 or args.repeats < 1:
-        parser.error("--size must be at least 2 and --repeats at least 1")
+    check_size(parser, args, 2)
 
     start = time.perf_counter()
     labels, instances = make_labels(args.size, args.seed, CELL_SPACING)

@@ -244,3 +244,32 @@ def test_the_cli_adds_labels_from_a_zarr_array(run: Run, tmp_path: Path) -> None
         label = repository.label_image("n@v1")
         assert label.provenance.content_hash == content_hash(labels)
         assert repository.instance_table(label.id).column("label").to_pylist() == [4, 9]
+
+
+def test_readers_can_compare_and_measure_without_writing(demo: Repository) -> None:
+    """``record=False`` and ``store=False`` (what the server uses) leave the stores untouched,
+    even for a label image whose instance table is missing."""
+    v1 = demo.label_image("nuclei@v1")
+    store = demo.root / "images/ihc.ome.zarr"
+    tables = store / "tables"
+    removed = ["nuclei@v1.instances", "nuclei@v2.matches.nuclei@v1.iou0.5"]
+    listing = json.loads((tables / "zarr.json").read_text())
+    for name in removed:
+        listing["attributes"]["tables"].remove(name)
+        shutil.rmtree(tables / name)
+    (tables / "zarr.json").write_text(json.dumps(listing))
+    demo.reindex()
+
+    def files() -> dict[Path, int]:
+        return {p: p.stat().st_mtime_ns for p in demo.root.rglob("*") if p.is_file()}
+
+    before = files()
+    table = demo.instance_table("nuclei@v1", store=False)
+    assert demo.instance(v1.instance_id(1), store=False).row["label"] == 1
+    demo.compare("nuclei@v1", "nuclei@v2", record=False)
+    assert files() == before
+    assert demo.instance(v1.instance_id(1), store=False).matches == ()
+    assert demo.instance_table("nuclei@v1").equals(table)  # stored from here on
+    demo.compare("nuclei@v1", "nuclei@v2")
+    stored = [t.name for t in demo.tables("nuclei@v1") + demo.tables("nuclei@v2")]
+    assert set(removed) <= set(stored)

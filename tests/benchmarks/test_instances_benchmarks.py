@@ -4,25 +4,9 @@ peer and end with a well-formed ratio line."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def run(script: str, *args: str) -> list[str]:
-    result = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip().splitlines()
 
 
 @pytest.mark.parametrize(
@@ -44,8 +28,12 @@ def run(script: str, *args: str) -> list[str]:
     ],
 )
 def test_benchmark_agrees_with_its_peer_and_ends_with_the_ratio(
-    script: str, args: tuple[str, ...], ratio: str, check: str
+    run_benchmark: Callable[..., list[str]],
+    script: str,
+    args: tuple[str, ...],
+    ratio: str,
+    check: str,
 ) -> None:
-    lines = run(script, *args)
+    lines = run_benchmark(script, *args)
     assert re.fullmatch(ratio, lines[-1]), lines[-1]
     assert check in lines

@@ -208,6 +208,11 @@ def test_map_values_are_strings_only() -> None:
         blitz.named_values([("label.version", 2)])  # type: ignore[list-item]
 
 
+def test_map_values_refuse_nul_as_the_server_would() -> None:
+    with pytest.raises(InputError, match="U\\+0000"):
+        blitz.named_values([("provenance.author", "Jane\0Doe")])
+
+
 def test_mask_without_bytes_reads_as_empty() -> None:
     mask = MaskI()
     for name in ("X", "Y", "Width", "Height"):

@@ -232,3 +232,23 @@ def test_missing_bundle_gives_a_clear_page(
     assert response.status_code == 503
     assert "make bundle" in response.text
     assert client.get("/api/images").status_code == 200
+
+
+def test_the_server_writes_nothing(client: TestClient, demo_repo: Path) -> None:
+    def files() -> dict[Path, int]:
+        return {p: p.stat().st_mtime_ns for p in demo_repo.rglob("*") if p.is_file()}
+
+    before = files()
+    v1 = label_id(client, "nuclei@v1")
+    for path, params in [
+        ("/api/images", {}),
+        ("/api/labels/nuclei@v1/provenance", {}),
+        ("/api/labels/nuclei@v2/at", {"x": 100, "y": 100}),
+        (f"/api/instances/{v1}:1", {}),
+        ("/api/compare", {"a": "nuclei@v1", "b": "nuclei@v2", "iou": 0.7}),
+        ("/api/compare/tiles/0/0/0.png", {"a": "nuclei@v1", "b": "nuclei@v2", "iou": 0.7}),
+        ("/api/labels/nuclei@v1/tiles/0/0/0.webp", {"mode": "outline"}),
+        ("/api/find", {"min_instances": 1}),
+    ]:
+        assert client.get(path, params=params).status_code == 200, path
+    assert files() == before

@@ -36,7 +36,6 @@ from omero.sys import ParametersI
 from labelcollections.errors import InputError
 from labelcollections.omero.gateway import (
     DEFAULT_LIMIT,
-    PIXEL_DTYPES,
     ExternalInfo,
     FileAnnotation,
     MapAnnotation,
@@ -49,6 +48,8 @@ from labelcollections.omero.gateway import (
     OmeroPermissionError,
     OmeroUser,
     Roi,
+    check_image_pixels,
+    checked_pairs,
 )
 
 ALL_GROUPS = "-1"
@@ -66,10 +67,7 @@ READ_CHUNK = 2_621_440
 
 def named_values(pairs: Sequence[tuple[str, str]]) -> list[Any]:
     """Map annotation pairs as OMERO ``NamedValue`` objects, order and repeated keys kept."""
-    for key, value in pairs:
-        if not isinstance(key, str) or not isinstance(value, str):
-            raise TypeError(f"map annotation keys and values are strings (got {key!r}: {value!r})")
-    return [NamedValue(key, value) for key, value in pairs]
+    return [NamedValue(key, value) for key, value in checked_pairs(pairs)]
 
 
 def pairs_of(values: Sequence[Any] | None) -> tuple[tuple[str, str], ...]:
@@ -476,12 +474,7 @@ class BlitzOmeroGateway:
     def create_image(
         self, name: str, pixels: np.ndarray, group_id: int, description: str | None = None
     ) -> OmeroImage:
-        if pixels.ndim != 5:
-            raise InputError(name, "pixels", f"a 5-D array (t, c, z, y, x) (got {pixels.ndim}-D)")
-        if str(pixels.dtype) not in PIXEL_DTYPES:
-            raise InputError(
-                name, "dtype", f"one of {', '.join(PIXEL_DTYPES)} (got {pixels.dtype})"
-            )
+        check_image_pixels(name, pixels)
         if group_id not in self.current_user().group_ids:
             raise OmeroPermissionError(
                 f"Image {name!r}", "group", f"a group you are a member of (not {group_id})"

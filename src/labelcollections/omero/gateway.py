@@ -61,6 +61,29 @@ PIXEL_DTYPES: tuple[str, ...] = (
 )
 """The numpy types of OMERO's PixelsType (no 64-bit integers, no booleans)."""
 
+
+def check_image_pixels(name: str, pixels: np.ndarray) -> None:
+    """What OMERO accepts as an Image's pixels: 5-D (t, c, z, y, x) of one of its pixel types."""
+    if pixels.ndim != 5:
+        raise InputError(name, "pixels", f"a 5-D array (t, c, z, y, x) (got {pixels.ndim}-D)")
+    if str(pixels.dtype) not in PIXEL_DTYPES:
+        raise InputError(name, "dtype", f"one of {', '.join(PIXEL_DTYPES)} (got {pixels.dtype})")
+
+
+def checked_pairs(pairs: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """Pairs as OMERO stores them: strings only, and no U+0000 (PostgreSQL text refuses it)."""
+    checked = []
+    for key, value in pairs:
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(f"map annotation keys and values are strings (got {key!r}: {value!r})")
+        if "\0" in key or "\0" in value:
+            raise InputError(
+                "map annotation", key.replace("\0", "\\0"), "text without U+0000 (NUL)"
+            )
+        checked.append((key, value))
+    return tuple(checked)
+
+
 PERMISSION_LEVELS: dict[str, str] = {
     "private": "rw----",
     "read-only": "rwr---",

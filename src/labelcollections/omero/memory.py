@@ -20,7 +20,6 @@ from labelcollections.errors import InputError
 from labelcollections.omero.gateway import (
     DEFAULT_LIMIT,
     PERMISSION_LEVELS,
-    PIXEL_DTYPES,
     ExternalInfo,
     FileAnnotation,
     MapAnnotation,
@@ -33,6 +32,8 @@ from labelcollections.omero.gateway import (
     OmeroPermissionError,
     OmeroUser,
     Roi,
+    check_image_pixels,
+    checked_pairs,
 )
 
 _ANNOTATING_LEVELS = frozenset({"rwra--", "rwrw--"})
@@ -159,12 +160,7 @@ class InMemoryGateway:
     def create_image(
         self, name: str, pixels: np.ndarray, group_id: int, description: str | None = None
     ) -> OmeroImage:
-        if pixels.ndim != 5:
-            raise InputError(name, "pixels", f"a 5-D array (t, c, z, y, x) (got {pixels.ndim}-D)")
-        if str(pixels.dtype) not in PIXEL_DTYPES:
-            raise InputError(
-                name, "dtype", f"one of {', '.join(PIXEL_DTYPES)} (got {pixels.dtype})"
-            )
+        check_image_pixels(name, pixels)
         user = self._member_of(group_id, f"Image {name!r}")
         t, c, z, y, x = pixels.shape
         image = OmeroImage(
@@ -209,7 +205,7 @@ class InMemoryGateway:
     ) -> MapAnnotation:
         target = self._annotatable(kind, object_id)
         annotation = MapAnnotation(
-            next(self._ids), namespace, _checked_pairs(pairs), target.group_id, self._user().id
+            next(self._ids), namespace, checked_pairs(pairs), target.group_id, self._user().id
         )
         self._maps[annotation.id] = annotation
         target.links.append(annotation.id)
@@ -222,7 +218,7 @@ class InMemoryGateway:
         if current is None or not self._can_read(current.owner_id, current.group_id):
             raise OmeroNotFoundError(f"MapAnnotation:{annotation_id}", "id", "a visible annotation")
         self._check_edit(current.owner_id, current.group_id, f"MapAnnotation:{annotation_id}")
-        updated = replace(current, pairs=_checked_pairs(pairs))
+        updated = replace(current, pairs=checked_pairs(pairs))
         self._maps[annotation_id] = updated
         return updated
 
@@ -433,20 +429,6 @@ class InMemoryGateway:
                 f"FileAnnotation:{annotation_id}", "id", "a visible file annotation"
             )
         return found[0]
-
-
-def _checked_pairs(pairs: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-    """Pairs as OMERO stores them: strings only, and no U+0000 (PostgreSQL text refuses it)."""
-    checked = []
-    for key, value in pairs:
-        if not isinstance(key, str) or not isinstance(value, str):
-            raise TypeError(f"map annotation keys and values are strings (got {key!r}: {value!r})")
-        if "\0" in key or "\0" in value:
-            raise InputError(
-                "map annotation", key.replace("\0", "\\0"), "text without U+0000 (NUL)"
-            )
-        checked.append((key, value))
-    return tuple(checked)
 
 
 def _level(group: OmeroGroup) -> str:
