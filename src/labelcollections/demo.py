@@ -135,6 +135,7 @@ def run_demo(directory: Path, progress: Progress, console: Console) -> Repositor
         f"  labelcollections find {repository.root} --type instance --software scikit-image"
     )
     console.print(f"  labelcollections compare {repository.root} nuclei@v1 nuclei@v2")
+    console.print(f"  labelcollections serve {repository.root}   # then http://127.0.0.1:8000/")
     console.print(f"  labelcollections instance show {repository.root} {nuclei_v1.instance_id(1)}")
     return repository
 

@@ -513,7 +513,7 @@ class OmeroSync:
             level0 = _from_tczyx(pixels, [axis.name for axis in label.axes])
             arrays = [level0]
             for level in label.levels[1:]:
-                arrays.append(downsample_labels(arrays[-1], level.shape))
+                arrays.append(downsample_labels(arrays[-1], level.shape, label.downsampling))
         else:
             arrays = self._zarr_label_arrays(label, location)
         _check_hash(where, arrays[0], label.provenance.content_hash)

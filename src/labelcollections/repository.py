@@ -55,7 +55,7 @@ from labelcollections.model.ngff_labels import image_label_metadata, labels_grou
 from labelcollections.model.ngff_multiscales import NgffVersion
 from labelcollections.model.provenance import Provenance, utc_now
 from labelcollections.model.records import to_record
-from labelcollections.model.vocabulary import LabelType, Method
+from labelcollections.model.vocabulary import Downsampling, LabelType, Method
 from labelcollections.progress import Progress, SilentProgress
 from labelcollections.storage.hashing import content_hash
 from labelcollections.storage.importing import ImportPlan, plan_import
@@ -70,7 +70,6 @@ from labelcollections.storage.ome_zarr_store import (
 )
 from labelcollections.storage.publish import remove_leftovers, staged_directory, write_json_atomic
 from labelcollections.storage.pyramid import (
-    Downsampling,
     contiguous,
     downsample_image,
     downsample_labels,
@@ -325,6 +324,7 @@ class Repository:
             axes=image.axes,
             dtype=str(data.dtype),
             levels=levels,
+            downsampling=downsampling,
         )
         store = self._store(image, writable=True)
         label_path = f"{collection}/{draft.key}"
@@ -361,7 +361,7 @@ class Repository:
 
             arrays = [contiguous(data)]
             for level in levels[1:]:
-                arrays.append(downsample_labels(arrays[-1], level.shape, downsampling))
+                arrays.append(downsample_labels(arrays[-1], level.shape, draft.downsampling))
             with self.progress.task(f"Writing labels {label_path}", len(arrays)) as advance:
                 store.add_label_group(
                     label_path,

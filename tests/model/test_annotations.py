@@ -190,6 +190,7 @@ label_images = st.builds(
     dtype=optional(st.sampled_from(LABEL_DTYPES)),
     levels=st.lists(levels, max_size=3).map(tuple),
     omero_image_id=optional(model_ints),
+    downsampling=st.sampled_from(["nearest", "mode"]),
     attributes=json_objects,
 )
 collections = st.builds(

@@ -68,6 +68,7 @@ def denbi_repo(conformance_dir: Path, tmp_path: Path) -> Iterator[Repository]:
             collection="nuclei_cell_analysis_1",
             name="nuclei_segmentation",
             label_type="instance",
+            downsampling="mode",  # coarser levels that a pull must rebuild the same way
             label_schema=LabelSchema(
                 classes=(LabelClass(value=0, name="background", color=(0, 0, 0, 0)),)
             ),

@@ -35,10 +35,10 @@ def assert_same(original: Repository, pulled: Repository) -> None:
     )
     assert pulled.verify() == []
     for label in original.label_images():
-        before = np.asarray(original.label_levels(label)[0][...])
-        after = np.asarray(pulled.label_levels(label)[0][...])
-        assert after.dtype == before.dtype
-        np.testing.assert_array_equal(after, before)
+        levels = zip(original.label_levels(label), pulled.label_levels(label), strict=True)
+        for before, after in levels:
+            assert after.dtype == before.dtype
+            np.testing.assert_array_equal(after[...], before[...])
     assert instance_ids(pulled) == instance_ids(original)
     for label in original.label_images():
         assert pulled.instance_table(label.id).equals(original.instance_table(label.id))

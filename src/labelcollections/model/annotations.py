@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import JsonValue
 
@@ -34,7 +34,7 @@ from labelcollections.model.label_schema import LabelClass, LabelSchema
 from labelcollections.model.names import check_name
 from labelcollections.model.parsing import validate_model
 from labelcollections.model.provenance import Provenance
-from labelcollections.model.vocabulary import LABEL_DTYPES, LabelType
+from labelcollections.model.vocabulary import LABEL_DTYPES, Downsampling, LabelType
 
 __all__ = [
     "NS_COLLECTION",
@@ -386,6 +386,8 @@ def label_image_to_pairs(
     pairs.append(("label.image_id", label.image_id))
     if label.dtype is not None:
         pairs.append(("label.dtype", label.dtype))
+    if label.downsampling != "nearest":
+        pairs.append(("label.downsampling", label.downsampling))
     pairs.extend(_axis_pairs(label.axes))
     pairs.extend(_level_pairs(label.levels))
     pairs.extend(_provenance_pairs(label.provenance))
@@ -607,6 +609,10 @@ def label_image_from_pairs(pairs: Iterable[tuple[str, str]], source: str) -> Lab
         data["version"] = check_name(version, source, "label.version")
     if (dtype := reader.one("label.dtype")) is not None:
         data["dtype"] = _check_choice(dtype, LABEL_DTYPES, source, "label.dtype")
+    if (downsampling := reader.one("label.downsampling")) is not None:
+        data["downsampling"] = _check_choice(
+            downsampling, list(get_args(Downsampling)), source, "label.downsampling"
+        )
     ref_id = _optional_int(reader, "omero.ref_image_id")
     reader.finish()
     label = validate_model(LabelImage, data, source)

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 from labelcollections.model.label_schema import LabelSchema
 from labelcollections.model.names import check_name
 from labelcollections.model.provenance import Provenance, Sha256
-from labelcollections.model.vocabulary import LABEL_DTYPES, LabelType
+from labelcollections.model.vocabulary import LABEL_DTYPES, Downsampling, LabelType
 
 
 class Axis(BaseModel):
@@ -85,6 +85,7 @@ class LabelImage(BaseModel):
     dtype: str | None = None
     levels: tuple[Level, ...] = ()
     omero_image_id: int | None = None
+    downsampling: Downsampling = "nearest"
     attributes: dict[str, JsonValue] = Field(default_factory=dict)
 
     @field_validator("name")

@@ -7,6 +7,7 @@ never change once released.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 
 class LabelType(StrEnum):
@@ -38,3 +39,8 @@ LABEL_DTYPES: tuple[str, ...] = (
     "int64",
 )
 """The integer data types NGFF 0.5 allows for label pixels."""
+
+
+Downsampling = Literal["nearest", "mode"]
+"""How a label image's coarser levels were made from the finer ones: every second pixel
+(``nearest``) or the most frequent value of each 2 × 2 block (``mode``)."""

@@ -7,11 +7,11 @@ or its most frequent value (mode), so every value at any level is a real label.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-Downsampling = Literal["nearest", "mode"]
+from labelcollections.model.vocabulary import Downsampling
 
 
 def contiguous(array: Any) -> Any:
