@@ -465,7 +465,8 @@ class OmeroSync:
 
     def pull(self, omero_image_id: int, collection: str | None = None) -> PullResult:
         """Copy the collections of an OMERO image (or one) with their pixels into the
-        repository, checking every pixel hash against the recorded one."""
+        repository, checking every pixel hash against the recorded one. A repository that
+        already has the image gets only the label images and members it lacks."""
         collections = self.read(omero_image_id, collection)
         if not collections:
             raise NotFoundError(f"Image:{omero_image_id}", "collections", "a pushed collection")
@@ -474,8 +475,6 @@ class OmeroSync:
             raise InputError(
                 f"Image:{omero_image_id}", "collections", "collections of one reference image"
             )
-        if any(known.id == image.id for known in self.repository.images()):
-            raise ConflictError(image.name, "image", "an image not yet in this repository")
         ref = self.gateway.get_image(omero_image_id)
         level0 = _from_tczyx(self._read_pixels(ref), image.axis_names)
         _check_hash(f"Image:{ref.id}", level0, image.content_hash)
@@ -488,7 +487,7 @@ class OmeroSync:
                 if label.id not in planned:
                     arrays = self._label_arrays(label, item.locations[label.id])
                     planned[label.id] = PlannedLabel(label, item.paths[label.id], arrays)
-        self.repository.import_plan(
+        written = self.repository.import_plan(
             ImportPlan(
                 image,
                 image_arrays,
@@ -497,8 +496,8 @@ class OmeroSync:
             )
         )
         return PullResult(
-            tuple(c.collection for c in collections),
-            tuple(p.label for p in planned.values()),
+            written.collections,
+            written.labels,
             tuple(note for c in collections for note in c.notes),
         )
 

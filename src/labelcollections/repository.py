@@ -58,7 +58,12 @@ from labelcollections.model.records import to_record
 from labelcollections.model.vocabulary import Downsampling, LabelType, Method
 from labelcollections.progress import Progress, SilentProgress
 from labelcollections.storage.hashing import content_hash
-from labelcollections.storage.importing import ImportPlan, plan_import
+from labelcollections.storage.importing import (
+    ImportPlan,
+    PlannedLabel,
+    PlannedTable,
+    plan_import,
+)
 from labelcollections.storage.locations import is_url, normalise
 from labelcollections.storage.ome_zarr_store import (
     OUR_KEY,
@@ -727,8 +732,15 @@ class Repository:
         return self._apply_import(plan_import(source, name, collection, LabelType(label_type)))
 
     def import_plan(self, plan: ImportPlan) -> ImportResult:
-        """Write what a planned import (from a store, or pulled from OMERO) holds, exactly."""
-        return self._apply_import(plan)
+        """Write what a planned import (from a store, or pulled from OMERO) holds, exactly.
+
+        Into a repository that already has the image (same id and pixels) only what it lacks is
+        added: new label images, new collections and new members of known collections.
+        """
+        known = next((image for image in self.images() if image.id == plan.image.id), None)
+        if known is None:
+            return self._apply_import(plan)
+        return self._merge_import(known, plan)
 
     # -- integrity ----------------------------------------------------------------------------
 
@@ -834,6 +846,80 @@ class Repository:
         document = to_document(collection, image, [label for label, _ in stored], paths)
         store.write_collection_document(collection.name, document)
 
+    def _write_planned_labels(
+        self,
+        store: ImageStore,
+        labels: Sequence[PlannedLabel],
+        planned_tables: Sequence[PlannedTable] = (),
+    ) -> list[TableRecord]:
+        """Write label images exactly as planned, with their tables (instance tables computed
+        where none came along); return the tables for the catalog."""
+        with self.progress.task("Importing labels", len(labels)) as advance:
+            for planned in labels:
+                label = planned.label
+                store.add_label_group(
+                    planned.path,
+                    planned.arrays,
+                    label.axes,
+                    label.levels,
+                    image_label_metadata(label.label_schema, store.ngff_version, "../../../"),
+                    _label_attributes(label),
+                )
+                advance(1)
+        tables = []
+        for planned_table in planned_tables:
+            write_table(store, planned_table.name, planned_table.table, planned_table.attributes)
+            tables.append(
+                table_record(planned_table.name, planned_table.attributes, planned_table.table)
+            )
+        measured = {record.label_image_id for record in tables if record.kind == "instances"}
+        for planned in labels:
+            if planned.label.id not in measured:
+                tables.append(self._store_instance_table(store, planned.label, planned.path))
+        return tables
+
+    def _merge_import(self, image: ReferenceImage, plan: ImportPlan) -> ImportResult:
+        """Add what ``plan`` has and the repository lacks to an image already here."""
+        if plan.image.content_hash != image.content_hash:
+            raise ConflictError(
+                image.name, "image", f"the pixels of the image already here ({image.content_hash})"
+            )
+        stored = self.catalog.label_images(image.id)
+        present = {label.id for label, _ in stored}
+        taken = {label.key for label, _ in stored} | {path for _, path in stored}
+        new = [planned for planned in plan.labels if planned.label.id not in present]
+        for planned in new:
+            if planned.label.key in taken or planned.path in taken:
+                raise ConflictError(
+                    planned.label.key, "label image", f"a name@version not yet used on {image.name}"
+                )
+        local = {collection.id: collection for collection in self.catalog.collections(image.id)}
+        names = {collection.name: collection.id for collection in local.values()}
+        merged = []
+        for incoming in plan.collections:
+            if names.get(incoming.name, incoming.id) != incoming.id:
+                raise ConflictError(
+                    incoming.name, "collection", f"a collection name not yet used on {image.name}"
+                )
+            current = local.get(incoming.id, incoming.model_copy(update={"members": ()}))
+            for member in incoming.members:
+                current = current.with_member(member)
+            if current.omero_collection_id is None:
+                current = current.model_copy(
+                    update={"omero_collection_id": incoming.omero_collection_id}
+                )
+            if current != local.get(incoming.id):
+                merged.append(current)
+        store = self._store(image, writable=True)
+        tables = self._write_planned_labels(store, new)
+        everything = [*stored, *((planned.label, planned.path) for planned in new)]
+        for collection in merged:
+            self._write_collection(store, collection, image, everything)
+        self.catalog.index_additions(
+            [(planned.label, planned.path) for planned in new], merged, tables
+        )
+        return ImportResult(image, tuple(merged), tuple(planned.label for planned in new))
+
     def _apply_import(self, plan: ImportPlan) -> ImportResult:
         image = plan.image
         if any(known.id == image.id or known.name == image.name for known in self.images()):
@@ -854,32 +940,9 @@ class Repository:
                     on_level=lambda done, total: advance(1),
                 )
             store = ImageStore(str(staging), zarr.open_group(str(staging), mode="r+"), True)
-            with self.progress.task("Importing labels", len(plan.labels)) as advance:
-                for planned in plan.labels:
-                    label = planned.label
-                    store.add_label_group(
-                        planned.path,
-                        planned.arrays,
-                        label.axes,
-                        label.levels,
-                        image_label_metadata(label.label_schema, "0.5", "../../../"),
-                        _label_attributes(label),
-                    )
-                    advance(1)
+            tables = self._write_planned_labels(store, plan.labels, plan.tables)
             for collection in plan.collections:
                 self._write_collection(store, collection, image, stored)
-            tables = []
-            for planned_table in plan.tables:
-                write_table(
-                    store, planned_table.name, planned_table.table, planned_table.attributes
-                )
-                tables.append(
-                    table_record(planned_table.name, planned_table.attributes, planned_table.table)
-                )
-            measured = {record.label_image_id for record in tables if record.kind == "instances"}
-            for planned in plan.labels:
-                if planned.label.id not in measured:
-                    tables.append(self._store_instance_table(store, planned.label, planned.path))
         self.catalog.index_import(
             (image, self._relative(destination), stored, plan.collections, tables)
         )

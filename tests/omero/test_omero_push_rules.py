@@ -150,12 +150,58 @@ def test_pull_refuses_reference_pixels_that_are_not_the_labels_reference(
         assert pulled.images() == []
 
 
-def test_pull_refuses_an_image_the_repository_already_has(
+def test_pulling_into_the_repository_it_came_from_writes_nothing(
     world: World, denbi_repo: Repository
 ) -> None:
     ref_id = _pushed(world, denbi_repo)
-    with pytest.raises(ConflictError, match="an image not yet in this repository"):
-        OmeroSync(denbi_repo, world.gateway).pull(ref_id)
+    files = {p: p.stat().st_mtime_ns for p in denbi_repo.root.rglob("*") if p.is_file()}
+    result = OmeroSync(denbi_repo, world.gateway).pull(ref_id)
+    assert (result.labels, result.collections) == ((), ())
+    assert {p: p.stat().st_mtime_ns for p in denbi_repo.root.rglob("*") if p.is_file()} == files
+
+
+def test_a_second_pull_brings_only_the_new_versions(
+    world: World, denbi_repo: Repository, tmp_path: Path
+) -> None:
+    ref_id = _pushed(world, denbi_repo)
+    with Repository.init(tmp_path / "colleague") as colleague:
+        OmeroSync(colleague, world.gateway).pull(ref_id)
+        v1 = denbi_repo.label_image("nuclei_segmentation@v1")
+        pixels = np.asarray(denbi_repo.label_levels(v1)[0][...])
+        denbi_repo.add_labels(
+            "nuclei_raw",
+            np.where(pixels == 1, 0, pixels),
+            collection="nuclei_cell_analysis_1",
+            name="nuclei_segmentation",
+            version="v2",
+            label_type="instance",
+            provenance=Provenance(method="manual", derived_from=v1.id),
+        )
+        OmeroSync(denbi_repo, world.gateway).push("nuclei_raw", ref_id)
+        result = OmeroSync(colleague, world.gateway).pull(ref_id)
+        assert [label.key for label in result.labels] == ["nuclei_segmentation@v2"]
+        _check_pull_equal(denbi_repo, colleague)
+        assert colleague.verify() == []
+
+
+def test_a_pull_that_would_clash_with_local_work_is_refused_whole(
+    world: World, denbi_repo: Repository, tmp_path: Path
+) -> None:
+    ref_id = _pushed(world, denbi_repo)
+    blank = np.zeros(denbi_repo.image("nuclei_raw").shape, dtype=np.uint8)
+    manual = Provenance(method="manual")
+    with Repository.init(tmp_path / "colleague") as colleague:
+        OmeroSync(colleague, world.gateway).pull(ref_id)
+        for repository in (denbi_repo, colleague):  # two different cells@v1
+            repository.add_labels(
+                "nuclei_raw", blank, collection="mine", name="cells", label_type="semantic",
+                provenance=manual,
+            )  # fmt: skip
+        OmeroSync(denbi_repo, world.gateway).push("nuclei_raw", ref_id)
+        before = colleague.catalog.dump()
+        with pytest.raises(ConflictError, match="cells@v1: label image"):
+            OmeroSync(colleague, world.gateway).pull(ref_id)
+        assert colleague.catalog.dump() == before
 
 
 def test_push_refuses_an_omero_image_of_another_size(world: World, denbi_repo: Repository) -> None:

@@ -156,8 +156,19 @@ class Catalog:
     ) -> None:
         """Add a label image, its tables and the new state of the collections it joined,
         atomically."""
+        self.index_additions([(label, store_path)], collections_now, tables)
+
+    def index_additions(
+        self,
+        labels: Sequence[tuple[LabelImage, str]],
+        collections_now: Sequence[LabelCollection],
+        tables: Sequence[TableRecord] = (),
+    ) -> None:
+        """Add label images (with their store paths), their tables and the new state of
+        collections, atomically."""
         with self.engine.begin() as connection:
-            self._put_label(connection, label, store_path)
+            for label, store_path in labels:
+                self._put_label(connection, label, store_path)
             for collection in collections_now:
                 self._put_collection(connection, collection)
             for record in tables:
