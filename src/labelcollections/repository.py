@@ -424,7 +424,7 @@ class Repository:
         """
         label = self.label_image(label_reference)
         image = self.image(label.image_id)
-        name = instances_table_name(label)
+        name = stored_table_name(label)
         image_store = self._store(image)
         if name in table_names(image_store):
             return read_table(image_store, name)
@@ -461,8 +461,8 @@ class Repository:
         or its full stored name."""
         label = self.label_image(label_reference)
         store = self._store(self.image(label.image_id))
-        stored = name if name in table_names(store) else f"{label.key}.{name}"
-        if stored == instances_table_name(label):
+        stored = name if name in table_names(store) else stored_table_name(label, name)
+        if stored == stored_table_name(label):
             return self.instance_table(label.id)
         return read_table(store, stored)
 
@@ -479,10 +479,8 @@ class Repository:
         Every row must name a label value present in the label image.
         """
         label = self.label_image(label_reference)
-        table_name = check_name(
-            name or (Path(source).stem if not isinstance(source, pa.Table) else ""),
-            "table name",
-        )
+        given = None if isinstance(source, pa.Table) else str(source)
+        table_name = check_name(name or (Path(given).stem if given else ""), "table name")
         if table_name == "instances":
             raise InputError(table_name, "table name", "a name other than 'instances'")
         table = read_feature_table(source, instance_key)
@@ -492,20 +490,20 @@ class Repository:
         if unknown.size:
             first = ", ".join(str(v) for v in unknown[:10].tolist())
             raise InputError(
-                str(source) if not isinstance(source, pa.Table) else "<table>",
+                given or "<table>",
                 instance_key,
                 f"label values of {label.key} ({unknown.size} values are not, first: {first})",
             )
         image = self.image(label.image_id)
         store = self._store(image, writable=True)
-        stored = f"{label.key}.{table_name}"
+        stored = stored_table_name(label, table_name)
         attributes = feature_table_attributes(
             self._label_path(label),
             {
                 "kind": "features",
                 "label_image_id": label.id,
                 "name": table_name,
-                "source": str(source) if not isinstance(source, pa.Table) else None,
+                "source": given,
                 "created": utc_now().isoformat(),
             },
         )
@@ -554,7 +552,7 @@ class Repository:
         return result
 
     def _store_correspondence(self, a: LabelImage, b: LabelImage, result: Comparison) -> None:
-        name = f"{b.key}.matches.{a.key}.iou{result.threshold:g}"
+        name = stored_table_name(b, f"matches.{a.key}.iou{result.threshold:g}")
         image = self.image(b.image_id)
         if name in table_names(self._store(image)):
             return
@@ -604,7 +602,7 @@ class Repository:
             label_path,
             {"kind": "instances", "label_image_id": label.id, "units": units},
         )
-        name = instances_table_name(label)
+        name = stored_table_name(label)
         write_table(store, name, table, attributes)
         return table_record(name, attributes, table)
 
@@ -964,8 +962,9 @@ def _looks_like_zarr(location: str) -> bool:
     return path.is_dir() and any((path / f).exists() for f in ("zarr.json", ".zgroup", ".zattrs"))
 
 
-def instances_table_name(label: LabelImage) -> str:
-    return f"{label.key}.instances"
+def stored_table_name(label: LabelImage, table: str = "instances") -> str:
+    """The name under ``tables/`` of a label image's table: ``<name>@<version>.<table>``."""
+    return f"{label.key}.{table}"
 
 
 def table_record(name: str, attributes: dict[str, Any], table: pa.Table) -> TableRecord:

@@ -154,17 +154,20 @@ def instance_comparison(table: Contingency, threshold: float) -> Comparison:
     size_b = b_sizes[np.searchsorted(b_values, pair_b)]
     iou = overlap / (size_a + size_b - overlap)
 
-    def counts_at(level: float) -> np.ndarray:
-        return match_pairs(pair_a, pair_b, iou, level)
-
-    chosen = counts_at(threshold)
+    # One matching per threshold: the requested one and those averaged into AP (which usually
+    # include it).
+    matchings = {
+        level: match_pairs(pair_a, pair_b, iou, level) for level in {threshold, *AP_THRESHOLDS}
+    }
+    chosen = matchings[threshold]
     matched = int(chosen.size)
     precision = _ratio(matched, objects_b.size)
     recall = _ratio(matched, objects_a.size)
-    precision_at = {}
-    for level in AP_THRESHOLDS:
-        hits = counts_at(level).size
-        precision_at[level] = _ratio(hits, objects_a.size + objects_b.size - hits)
+    objects = objects_a.size + objects_b.size
+    precision_at = {
+        level: _ratio(matchings[level].size, objects - matchings[level].size)
+        for level in AP_THRESHOLDS
+    }
     metrics = InstanceMetrics(
         threshold=threshold,
         objects_a=int(objects_a.size),

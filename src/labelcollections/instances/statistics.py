@@ -75,8 +75,7 @@ def merge_statistics(parts: list[ObjectStatistics]) -> ObjectStatistics:
     """One row per label value over all ``parts`` (exact: integer sums, minima, maxima)."""
     if len(parts) == 1:
         return parts[0]
-    values = np.concatenate([part.values for part in parts])
-    labels, index = np.unique(values, return_inverse=True)
+    labels, index = compact_values(np.concatenate([part.values for part in parts]))
     counts = np.zeros(labels.size, dtype=np.int64)
     np.add.at(counts, index, np.concatenate([part.counts for part in parts]))
     ndim = parts[0].sums.shape[1]
