@@ -11,7 +11,7 @@ import tifffile
 
 from labelcollections.errors import InputError
 from labelcollections.repository import Repository
-from labelcollections.validation import validate_store
+from labelcollections.storage.validation import validate_store
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from rich.console import Console
 from labelcollections.demo import run_demo
 from labelcollections.errors import ConflictError
 from labelcollections.progress import SilentProgress
-from labelcollections.validation import validate_store
+from labelcollections.storage.validation import validate_store
 
 
 def test_demo_repository_holds_two_segmentations_a_second_version_and_an_export(

@@ -19,7 +19,7 @@ from labelcollections.model.label_schema import LabelClass, LabelSchema
 from labelcollections.model.provenance import Provenance
 from labelcollections.repository import Repository, open_repository
 from labelcollections.storage.hashing import content_hash
-from labelcollections.validation import validate_store
+from labelcollections.storage.validation import validate_store
 
 SCHEMA = LabelSchema(classes=(LabelClass(value=1, name="cell", color=(255, 0, 0, 255)),))
 

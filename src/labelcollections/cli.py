@@ -36,7 +36,7 @@ from labelcollections.omero_sync import OmeroSync, PixelMode
 from labelcollections.progress import Advance
 from labelcollections.repository import Repository
 from labelcollections.storage.locations import read_json
-from labelcollections.validation import validate_path
+from labelcollections.storage.validation import validate_path
 
 F = TypeVar("F", bound=Callable[..., Any])
 console = Console(width=None if sys.stdout.isatty() else 160)

@@ -3,8 +3,8 @@
 The mapping (docs/omero.md): each label image is an OMERO Image of its own (``upload``) or one
 ROI with one Mask on the reference image whose ExternalInfo points at the OME-Zarr label
 (``zarr``, the omero-label convention, so no pixels enter OMERO). Each carries a
-:data:`~labelcollections.model.annotations.NS_LABEL_IMAGE` map annotation; each collection a
-:data:`~labelcollections.model.annotations.NS_COLLECTION` map annotation and a JSON file
+:data:`~labelcollections.formats.omero_kv.NS_LABEL_IMAGE` map annotation; each collection a
+:data:`~labelcollections.formats.omero_kv.NS_COLLECTION` map annotation and a JSON file
 annotation (:data:`NS_DOCUMENT`, the full RFC-8 collection document) on the reference image.
 The collection map annotation's id is the collection's OMERO id. Everything of a collection
 lives in the reference image's group, and every right is checked before the first write.
@@ -24,7 +24,13 @@ from urllib.parse import quote, unquote, urlsplit
 import numpy as np
 
 from labelcollections.errors import ConflictError, InputError, NotFoundError
-from labelcollections.model.annotations import (
+from labelcollections.formats.biohackathon import PrototypeCollection, import_prototype_collection
+from labelcollections.formats.collection_document import (
+    document_paths,
+    from_document,
+    to_document,
+)
+from labelcollections.formats.omero_kv import (
     NS_COLLECTION,
     NS_LABEL_IMAGE,
     collection_from_pairs,
@@ -33,11 +39,10 @@ from labelcollections.model.annotations import (
     label_image_to_pairs,
 )
 from labelcollections.model.collection import LabelCollection
-from labelcollections.model.collection_document import from_document, to_document
 from labelcollections.model.geometry import image_levels
 from labelcollections.model.images import LabelImage, ReferenceImage
-from labelcollections.model.legacy import PrototypeCollection, import_prototype_collection
 from labelcollections.model.names import safe_name
+from labelcollections.model.references import choose_label
 from labelcollections.omero.gateway import (
     DEFAULT_LIMIT,
     ExternalInfo,
@@ -244,7 +249,7 @@ class OmeroSync:
 
     def _document_bytes(self, item: LabelCollection, image: ReferenceImage) -> bytes:
         stored = self.repository.catalog.label_images(image.id)
-        paths = {image.id: "..", **{label.id: f"../labels/{path}" for label, path in stored}}
+        paths = document_paths(image.id, stored)
         document = to_document(item, image, [label for label, _ in stored], paths)
         return json.dumps(document, indent=2, ensure_ascii=False).encode()
 
@@ -722,10 +727,9 @@ class OmeroSync:
                 label, ref_omero_image_id=ref.id, collection_omero_ids=[annotation.id]
             )
             self.gateway.link_map_annotation("Image", label.omero_image_id, NS_LABEL_IMAGE, pairs)
-        paths = {
-            item.image.id: "..",
-            **{label.id: f"../labels/{collection.name}/{label.key}" for label in item.labels},
-        }
+        paths = document_paths(
+            item.image.id, [(label, f"{collection.name}/{label.key}") for label in item.labels]
+        )
         document = to_document(collection, item.image, item.labels, paths)
         self.gateway.link_file_annotation(
             "Image",
@@ -801,22 +805,14 @@ class OmeroSync:
 
     def _pushed_label(self, ref: OmeroImage, reference: str) -> tuple[LabelImage, LabelLocation]:
         """A label image of ``ref`` by id, ``name@version`` or unique name."""
-        matches = []
+        candidates = []
         for kind in ("Image", "Roi"):
             pairs = [("omero.ref_image_id", str(ref.id))]
             for object_id in self._all_pages(kind, NS_LABEL_IMAGE, pairs, DEFAULT_LIMIT):
                 for annotation in self.gateway.map_annotations(kind, object_id, NS_LABEL_IMAGE):
                     location = LabelLocation(kind, object_id, annotation)
-                    label = self._label_of(location)
-                    if reference in (label.id, label.key, label.name):
-                        matches.append((label, location))
-        exact = [m for m in matches if reference in (m[0].id, m[0].key)]
-        if len(exact) == 1 or len(matches) == 1:
-            return (exact or matches)[0]
-        if not matches:
-            raise NotFoundError(reference, "label image", f"a label image pushed to Image:{ref.id}")
-        keys = ", ".join(sorted(m[0].key for m in matches))
-        raise InputError(reference, "label image", f"one label image, not several ({keys})")
+                    candidates.append((self._label_of(location), location))
+        return choose_label(reference, candidates, f"a label image pushed to Image:{ref.id}")
 
     # -- rules ---------------------------------------------------------------------------------
 

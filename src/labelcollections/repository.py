@@ -33,10 +33,20 @@ from labelcollections.catalog import (
     TableRecord,
 )
 from labelcollections.errors import ConflictError, InputError, NotFoundError
+from labelcollections.formats.collection_document import (
+    document_paths,
+    from_document,
+    to_document,
+)
+from labelcollections.formats.ngff.labels import (
+    image_label_metadata,
+    image_path_from_label,
+    labels_group_metadata,
+)
+from labelcollections.formats.ngff.multiscales import NgffVersion
 from labelcollections.instances import Comparison, compare_labels, instance_table
 from labelcollections.instances.table import block_count
 from labelcollections.model.collection import LabelCollection
-from labelcollections.model.collection_document import from_document, to_document
 from labelcollections.model.geometry import (
     AXIS_TYPES,
     NGFF_AXIS_ORDER,
@@ -51,10 +61,9 @@ from labelcollections.model.geometry import (
 from labelcollections.model.images import Axis, LabelImage, ReferenceImage
 from labelcollections.model.label_schema import LabelSchema
 from labelcollections.model.names import check_name, new_id
-from labelcollections.model.ngff_labels import image_label_metadata, labels_group_metadata
-from labelcollections.model.ngff_multiscales import NgffVersion
 from labelcollections.model.provenance import Provenance, utc_now
 from labelcollections.model.records import to_record
+from labelcollections.model.references import choose_label
 from labelcollections.model.vocabulary import Downsampling, LabelType, Method
 from labelcollections.progress import Progress, SilentProgress
 from labelcollections.storage.hashing import content_hash
@@ -373,7 +382,9 @@ class Repository:
                     arrays,
                     image.axes,
                     levels,
-                    image_label_metadata(draft.label_schema, store.ngff_version, "../../../"),
+                    image_label_metadata(
+                        draft.label_schema, store.ngff_version, image_path_from_label(label_path)
+                    ),
                     record,
                     on_level=lambda done, total: advance(1),
                 )
@@ -389,20 +400,12 @@ class Repository:
         if "/" in reference and image_name is None:
             image_name, reference = reference.split("/", 1)
         image_id = self.image(image_name).id if image_name is not None else None
-        candidates = [
-            label
-            for label, _ in self.catalog.label_images(image_id)
-            if reference in (label.id, label.key, label.name)
-        ]
-        exact = [label for label in candidates if reference in (label.id, label.key)]
-        if len(exact) == 1:
-            return exact[0]
-        if len(candidates) == 1:
-            return candidates[0]
-        if not candidates:
-            raise NotFoundError(reference, "label image", "an id or name@version in the repository")
-        keys = ", ".join(sorted(label.key for label in candidates))
-        raise InputError(reference, "label image", f"one label image, not several ({keys})")
+        label, _ = choose_label(
+            reference,
+            self.catalog.label_images(image_id),
+            "an id or name@version in the repository",
+        )
+        return label
 
     def label_levels(self, label: LabelImage) -> list[ZarrArray]:
         image = self.image(label.image_id)
@@ -693,7 +696,7 @@ class Repository:
                         ngff,
                         {
                             "image-label": image_label_metadata(
-                                label.label_schema, ngff, "../../../"
+                                label.label_schema, ngff, image_path_from_label(path)
                             )
                         },
                         _label_attributes(label),
@@ -840,7 +843,7 @@ class Repository:
     ) -> None:
         """Write a collection's document; ``stored`` pairs the image's label images with their
         paths below ``labels/``."""
-        paths = {image.id: "..", **{label.id: f"../labels/{path}" for label, path in stored}}
+        paths = document_paths(image.id, stored)
         document = to_document(collection, image, [label for label, _ in stored], paths)
         store.write_collection_document(collection.name, document)
 
@@ -860,7 +863,9 @@ class Repository:
                     planned.arrays,
                     label.axes,
                     label.levels,
-                    image_label_metadata(label.label_schema, store.ngff_version, "../../../"),
+                    image_label_metadata(
+                        label.label_schema, store.ngff_version, image_path_from_label(planned.path)
+                    ),
                     _label_attributes(label),
                 )
                 advance(1)

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from omero_helpers import World
 
 from labelcollections.errors import InputError, NotFoundError
-from labelcollections.model.annotations import (
+from labelcollections.formats.biohackathon import import_prototype_collection
+from labelcollections.formats.omero_kv import (
     NS_COLLECTION,
     NS_LABEL_IMAGE,
     collection_from_pairs,
@@ -21,7 +22,6 @@ from labelcollections.model.annotations import (
     label_image_to_pairs,
 )
 from labelcollections.model.images import LabelImage
-from labelcollections.model.legacy import import_prototype_collection
 from labelcollections.model.provenance import Provenance
 from labelcollections.omero.gateway import DEFAULT_LIMIT, OmeroGroup
 from labelcollections.omero.memory import InMemoryGateway

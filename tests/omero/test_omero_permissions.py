@@ -11,7 +11,7 @@ import pytest
 from omero_helpers import upload_reference
 
 from labelcollections.errors import InputError
-from labelcollections.model.annotations import NS_LABEL_IMAGE
+from labelcollections.formats.omero_kv import NS_LABEL_IMAGE
 from labelcollections.model.provenance import Provenance
 from labelcollections.omero.gateway import (
     MixedGroupError,

@@ -12,7 +12,7 @@ import pytest
 from omero_helpers import World, upload_reference
 
 from labelcollections.errors import ConflictError, InputError
-from labelcollections.model.annotations import NS_COLLECTION, NS_LABEL_IMAGE
+from labelcollections.formats.omero_kv import NS_COLLECTION, NS_LABEL_IMAGE
 from labelcollections.model.provenance import Provenance
 from labelcollections.omero_sync import NS_DOCUMENT, OmeroSync
 from labelcollections.repository import Repository

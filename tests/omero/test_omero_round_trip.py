@@ -11,7 +11,7 @@ import pytest
 from omero_helpers import World, upload_reference
 
 from labelcollections.errors import InputError
-from labelcollections.model.annotations import NS_COLLECTION, NS_LABEL_IMAGE
+from labelcollections.formats.omero_kv import NS_COLLECTION, NS_LABEL_IMAGE
 from labelcollections.omero_sync import NGFF_ENTITY_ID, NGFF_ENTITY_TYPE, NS_DOCUMENT, OmeroSync
 from labelcollections.repository import Repository
 

@@ -17,16 +17,16 @@ import numpy as np
 import pyarrow as pa
 
 from labelcollections.errors import InputError
+from labelcollections.formats.collection_document import from_document
+from labelcollections.formats.ngff.labels import label_schema_from_image_label
+from labelcollections.formats.ngff.multiscales import ome_attributes
+from labelcollections.formats.rfc8 import resolve_path
 from labelcollections.model.collection import LabelCollection
-from labelcollections.model.collection_document import from_document
 from labelcollections.model.geometry import check_label_dtype, check_label_shape, label_levels
 from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.label_schema import LabelSchema
 from labelcollections.model.names import new_id, safe_name
-from labelcollections.model.ngff_labels import label_schema_from_image_label
-from labelcollections.model.ngff_multiscales import ome_attributes
 from labelcollections.model.provenance import Provenance, utc_now
-from labelcollections.model.rfc8 import resolve_path
 from labelcollections.model.vocabulary import LabelType, Method
 from labelcollections.storage.hashing import content_hash
 from labelcollections.storage.ome_zarr_store import OUR_KEY, ImageStore, join_key

@@ -24,19 +24,19 @@ from numcodecs import Blosc
 from zarr.codecs import BloscCodec
 
 from labelcollections.errors import InputError, NotFoundError
-from labelcollections.model.images import Axis, Level
-from labelcollections.model.ngff_labels import (
+from labelcollections.formats.ngff.labels import (
     group_attributes,
     labels_group_metadata,
     parse_labels_group,
 )
-from labelcollections.model.ngff_multiscales import (
+from labelcollections.formats.ngff.multiscales import (
     NgffVersion,
     multiscales_metadata,
     ngff_version_of,
     ome_attributes,
     parse_multiscales,
 )
+from labelcollections.model.images import Axis, Level
 from labelcollections.storage.locations import is_url, join, list_json_files, read_json
 from labelcollections.storage.publish import staged_directory, write_json_atomic
 from labelcollections.storage.regions import ChunkWriter, copy_array

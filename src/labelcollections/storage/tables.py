@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from labelcollections.errors import ConflictError, NotFoundError
-from labelcollections.model.ngff_multiscales import NgffVersion
+from labelcollections.formats.ngff.multiscales import NgffVersion
 from labelcollections.storage.locations import is_url, join
 from labelcollections.storage.ome_zarr_store import (
     OUR_KEY,

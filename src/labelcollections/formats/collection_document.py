@@ -9,18 +9,18 @@ makes the document alone enough to rebuild the collection. Other tools' attribut
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from labelcollections.errors import InputError
+from labelcollections.formats.rfc8 import check_document
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.label_schema import LabelClass, LabelSchema
 from labelcollections.model.parsing import validate_model
 from labelcollections.model.provenance import Provenance
 from labelcollections.model.records import to_record
-from labelcollections.model.rfc8 import check_document
 from labelcollections.model.vocabulary import LabelType, Method
 
 PREFIX = "labelcollections:"
@@ -44,6 +44,12 @@ class CollectionDocument:
     image: ReferenceImage
     labels: tuple[LabelImage, ...]
     paths: Mapping[str, str]
+
+
+def document_paths(image_id: str, labels: Iterable[tuple[LabelImage, str]]) -> dict[str, str]:
+    """Node paths of a document stored at ``collections/<name>.json`` beside the image: the
+    image is ``..`` and each label image ``../labels/<path>``."""
+    return {image_id: "..", **{label.id: f"../labels/{path}" for label, path in labels}}
 
 
 def to_document(

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from labelcollections.errors import InputError
-from labelcollections.model.rfc8.nodes import CollectionNode, DocumentError, Node, parse_document
+from labelcollections.formats.rfc8.nodes import CollectionNode, DocumentError, Node, parse_document
 
 __all__ = ["MAX_NESTING", "resolve_external", "resolve_path"]
 

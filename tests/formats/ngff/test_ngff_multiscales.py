@@ -18,9 +18,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from labelcollections.errors import InputError
-from labelcollections.model.images import Axis, Level
-from labelcollections.model.ngff_labels import group_attributes
-from labelcollections.model.ngff_multiscales import (
+from labelcollections.formats.ngff.labels import group_attributes
+from labelcollections.formats.ngff.multiscales import (
     NgffVersion,
     check_ngff_version,
     multiscales_metadata,
@@ -28,6 +27,7 @@ from labelcollections.model.ngff_multiscales import (
     ome_attributes,
     parse_multiscales,
 )
+from labelcollections.model.images import Axis, Level
 
 VERSIONS: tuple[NgffVersion, ...] = ("0.4", "0.5")
 YX = (Axis(name="y", type="space", unit="micrometer"), Axis(name="x", type="space"))

@@ -11,7 +11,7 @@ anything: keys the model does not know, and known keys whose value has a JSON ty
 field cannot hold (``"version": null``, ``"id": 7``), are kept verbatim in ``extra``, and the
 original key order is remembered. Reading and writing a document therefore gives equal JSON, and
 nothing is added that the input did not have. Whether a document follows the rules is a separate
-question answered by :func:`labelcollections.model.rfc8.validation.validate_document`; that is
+question answered by :func:`labelcollections.formats.rfc8.rules.validate_document`; that is
 also why every typed field is optional here.
 
 Attribute values are plain JSON, except that a model object placed in them when building a
@@ -151,7 +151,7 @@ class Path(_JsonObject):
 
     ``type`` is ``"zarr"`` (a Zarr group or array; readers append ``zarr.json``), ``"json"`` (a
     standalone JSON document) or a prefixed extension type such as ``"myorg:zip"``. ``path`` is a
-    relative path, a ``file:`` URL or an http(s) URL; see :mod:`labelcollections.model.rfc8.paths`.
+    relative path, a ``file:`` URL or an http(s) URL; see :mod:`.paths`.
     """
 
     _FIELDS: ClassVar[Mapping[str, str]] = {"type": "type", "path": "path"}

@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labelcollections.errors import InputError
+from labelcollections.formats.collection_document import from_document, to_document
+from labelcollections.formats.rfc8 import parse_document, validate_document
 from labelcollections.model.collection import LabelCollection
-from labelcollections.model.collection_document import from_document, to_document
 from labelcollections.model.images import Axis, LabelImage, Level, ReferenceImage
 from labelcollections.model.label_schema import LabelClass, LabelSchema
 from labelcollections.model.provenance import Provenance
-from labelcollections.model.rfc8 import parse_document, validate_document
 
 IMAGE = ReferenceImage(
     id="img1",

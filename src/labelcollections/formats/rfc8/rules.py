@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from labelcollections.errors import InputError
-from labelcollections.model.rfc8.nodes import CORE_NODE_TYPES, CORE_PATH_TYPES
+from labelcollections.formats.rfc8.nodes import CORE_NODE_TYPES, CORE_PATH_TYPES
 
 __all__ = [
     "RULES",

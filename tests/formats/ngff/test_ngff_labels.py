@@ -20,9 +20,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from labelcollections.errors import InputError
-from labelcollections.model.images import Axis, Level
-from labelcollections.model.label_schema import LabelClass, LabelSchema
-from labelcollections.model.ngff_labels import (
+from labelcollections.formats.ngff.labels import (
     RESERVED_PROPERTY_KEYS,
     group_attributes,
     image_label_metadata,
@@ -30,12 +28,14 @@ from labelcollections.model.ngff_labels import (
     labels_group_metadata,
     parse_labels_group,
 )
-from labelcollections.model.ngff_multiscales import (
+from labelcollections.formats.ngff.multiscales import (
     NgffVersion,
     multiscales_metadata,
     ngff_version_of,
     ome_attributes,
 )
+from labelcollections.model.images import Axis, Level
+from labelcollections.model.label_schema import LabelClass, LabelSchema
 
 VERSIONS: tuple[NgffVersion, ...] = ("0.4", "0.5")
 SCHEMA_NAMES = ("image.schema", "label.schema", "strict_label.schema")

@@ -28,7 +28,7 @@ def multiscales_metadata(
     """The ``multiscales`` list for one image: axes, then one dataset per level, finest first.
 
     NGFF 0.4 carries ``version`` inside the multiscale; 0.5 carries it at ``ome.version``
-    (see :func:`labelcollections.model.ngff_labels.group_attributes`).
+    (see :func:`labelcollections.formats.ngff.labels.group_attributes`).
     """
     check_ngff_version(version)
     if not levels:

@@ -20,10 +20,10 @@ from pydantic import ValidationError
 from zarr.core.metadata import ArrayV3Metadata
 
 from labelcollections.errors import InputError
-from labelcollections.model.collection_document import COLLECTION_KEY, from_document
+from labelcollections.formats.collection_document import COLLECTION_KEY, from_document
+from labelcollections.formats.ngff.multiscales import ome_attributes
+from labelcollections.formats.rfc8 import check_document
 from labelcollections.model.geometry import check_label_dtype, check_label_shape
-from labelcollections.model.ngff_multiscales import ome_attributes
-from labelcollections.model.rfc8 import check_document
 from labelcollections.storage.locations import is_url, normalise, read_json
 from labelcollections.storage.ome_zarr_store import ImageStore, Multiscale, join_key
 

@@ -12,14 +12,23 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from labelcollections.errors import InputError
+from labelcollections.formats.ngff.multiscales import (
+    NgffVersion,
+    check_ngff_version,
+    ome_attributes,
+)
 from labelcollections.model.label_schema import LabelSchema
-from labelcollections.model.ngff_multiscales import NgffVersion, check_ngff_version, ome_attributes
 from labelcollections.model.parsing import validate_model
 
 CLASS_KEY = "class"
 VALUE_KEY = "label-value"
 RESERVED_PROPERTY_KEYS = frozenset({CLASS_KEY, VALUE_KEY})
 """Keys of an NGFF ``properties`` entry that carry the value and the class name, not a property."""
+
+
+def image_path_from_label(label_path: str) -> str:
+    """The relative path from a label group at ``labels/<label_path>`` back to its image."""
+    return "../" * (label_path.count("/") + 2)
 
 
 def image_label_metadata(

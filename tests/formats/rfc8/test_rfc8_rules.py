@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from labelcollections.errors import InputError
-from labelcollections.model.rfc8 import (
+from labelcollections.formats.rfc8 import (
     RULES,
     RuleViolation,
     check_document,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from labelcollections.model.rfc8 import (
+from labelcollections.formats.rfc8 import (
     CollectionNode,
     DocumentError,
     LabelAttribute,

@@ -3,7 +3,7 @@
 Pure code: reading and writing files is left to the caller.
 """
 
-from labelcollections.model.rfc8.nodes import (
+from labelcollections.formats.rfc8.nodes import (
     CollectionNode,
     DocumentError,
     LabelAttribute,
@@ -16,8 +16,8 @@ from labelcollections.model.rfc8.nodes import (
     SinglescaleNode,
     parse_document,
 )
-from labelcollections.model.rfc8.paths import resolve_external, resolve_path
-from labelcollections.model.rfc8.validation import (
+from labelcollections.formats.rfc8.paths import resolve_external, resolve_path
+from labelcollections.formats.rfc8.rules import (
     RULES,
     RULES_SINCE,
     RuleViolation,

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pydantic import JsonValue
 
 from labelcollections.errors import InputError
-from labelcollections.model.annotations import (
+from labelcollections.formats.omero_kv import (
     NS_COLLECTION,
     NS_LABEL_IMAGE,
     CollectionAnnotation,

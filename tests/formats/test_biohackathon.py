@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from labelcollections.errors import InputError
-from labelcollections.model.legacy import (
+from labelcollections.formats.biohackathon import (
     PROTOTYPE_SOFTWARE,
     PrototypeCollection,
     import_prototype_collection,

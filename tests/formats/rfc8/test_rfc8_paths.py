@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from labelcollections.errors import InputError
-from labelcollections.model.rfc8 import (
+from labelcollections.formats.rfc8 import (
     CollectionNode,
     MultiscaleNode,
     Path,
