@@ -3,18 +3,25 @@
 On disk::
 
     <repo>/
-      labelcollections.json          marks the folder as a repository
-      catalog.sqlite                 the index (rebuildable from the stores)
+      labelcollections.json          marks the folder as a repository, names its catalog
+      catalog.sqlite                 the index (rebuildable from the stores), unless on PostgreSQL
       images/<image>.ome.zarr/       one store per reference image, with its labels and collections
 
 The stores are the truth; the catalog is updated after each store write, in one transaction.
+Writers stage their data aside without locks, then publish (rename, list, write documents) and
+index it inside one catalog write transaction on the image, so concurrent writers of one image
+publish one after another and each sees what the previous one published.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import os
+import shutil
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +32,23 @@ import zarr
 
 from labelcollections import __version__
 from labelcollections.catalog import (
+    ENVIRONMENT_VARIABLE,
+    SQLITE_DEFAULT,
     Catalog,
+    CatalogEntry,
+    CatalogReader,
+    CatalogWriter,
     Correspondence,
+    FindPage,
     InstanceMatch,
     InstanceSummary,
     LabelImageFilter,
+    SchemaState,
     TableRecord,
+    located,
+    parse_catalog_url,
+    recorded_url,
+    shown_url,
 )
 from labelcollections.errors import ConflictError, InputError, NotFoundError
 from labelcollections.formats.collection_document import (
@@ -82,7 +100,12 @@ from labelcollections.storage.ome_zarr_store import (
     write_multiscale_group,
     write_plain_group,
 )
-from labelcollections.storage.publish import remove_leftovers, staged_directory, write_json_atomic
+from labelcollections.storage.publish import (
+    StagedDirectory,
+    remove_leftovers,
+    staged_directory,
+    write_json_atomic,
+)
 from labelcollections.storage.pyramid import (
     contiguous,
     downsample_image,
@@ -100,7 +123,6 @@ from labelcollections.storage.tables import (
 )
 
 MARKER_FILE = "labelcollections.json"
-CATALOG_FILE = "catalog.sqlite"
 IMAGES_DIR = "images"
 STORE_SUFFIX = ".ome.zarr"
 REPOSITORY_FORMAT = {"format": "labelcollections-repository", "version": 1}
@@ -133,9 +155,47 @@ class ImportResult:
     labels: tuple[LabelImage, ...]
 
 
+@dataclass
+class NewStore:
+    """A new image store being written aside, and what to index with it when published."""
+
+    path: Path
+    labels: list[tuple[LabelImage, str]] = field(default_factory=list)
+    collections: Sequence[LabelCollection] = ()
+    tables: list[TableRecord] = field(default_factory=list)
+
+
 def open_repository(path: str | Path, progress: Progress | None = None) -> Repository:
     """Open an existing repository (the Python API's entry point)."""
     return Repository.open(path, progress)
+
+
+def _marker(root: Path) -> dict[str, Any]:
+    if not (root / MARKER_FILE).is_file():
+        raise NotFoundError(str(root), "repository", f"a folder made by 'init' ({MARKER_FILE})")
+    marker: dict[str, Any] = json.loads((root / MARKER_FILE).read_text(encoding="utf-8"))
+    return marker
+
+
+def _catalog_url(root: Path, marker: dict[str, Any]) -> str:
+    """The catalog the repository records (repositories made before it did: SQLite)."""
+    url = parse_catalog_url(str(marker.get("catalog", SQLITE_DEFAULT)))
+    return located(url, root).render_as_string(hide_password=False)
+
+
+def upgrade_catalog(path: str | Path, progress: Progress | None = None) -> SchemaState:
+    """Bring a repository's catalog to the current schema; return its state before.
+
+    A catalog that is missing, empty or made before schema versions is rebuilt from the
+    stores.
+    """
+    root = Path(path).expanduser().resolve()
+    marker = _marker(root)
+    before = Catalog.upgrade(_catalog_url(root, marker), owner=marker.get("id"))
+    if before in (SchemaState.EMPTY, SchemaState.UNVERSIONED):
+        with Repository.open(root, progress) as repository:
+            repository.reindex()
+    return before
 
 
 class Repository:
@@ -144,28 +204,48 @@ class Repository:
     def __init__(self, root: Path, progress: Progress | None = None) -> None:
         self.root = root
         self.progress: Progress = progress or SilentProgress()
-        self.catalog = Catalog(f"sqlite:///{root / CATALOG_FILE}")
+        marker = _marker(root)
+        self.catalog = Catalog(_catalog_url(root, marker), owner=marker.get("id"))
 
     # -- lifecycle ----------------------------------------------------------------------------
 
     @classmethod
-    def init(cls, path: str | Path, progress: Progress | None = None) -> Repository:
-        """Create a repository in an empty (or new) folder."""
+    def init(
+        cls, path: str | Path, progress: Progress | None = None, *, catalog: str | None = None
+    ) -> Repository:
+        """Create a repository in an empty (or new) folder.
+
+        ``catalog`` is the catalog's URL (default: ``$LABELCOLLECTIONS_CATALOG``, else SQLite
+        in the folder); a PostgreSQL database must be empty. Passwords are not taken in the
+        URL, so none is written into the repository: libpq reads them from ``PGPASSWORD`` or
+        ``~/.pgpass``.
+        """
         root = Path(path).expanduser().resolve()
         if (root / MARKER_FILE).exists():
             raise ConflictError(str(root), "repository", "a folder that is not a repository yet")
         if root.exists() and any(root.iterdir()):
             raise ConflictError(str(root), "folder", "an empty or new folder")
+        url = parse_catalog_url(catalog or os.environ.get(ENVIRONMENT_VARIABLE) or SQLITE_DEFAULT)
+        if url.password is not None:
+            raise InputError(
+                shown_url(url), "catalog password", "none in the URL (use PGPASSWORD or ~/.pgpass)"
+            )
+        repository_id = new_id()
+        marker = {**REPOSITORY_FORMAT, "id": repository_id, "catalog": recorded_url(url)}
+        made = not root.exists()
         (root / IMAGES_DIR).mkdir(parents=True, exist_ok=True)
-        write_json_atomic(root / MARKER_FILE, REPOSITORY_FORMAT)
+        try:
+            Catalog.create(located(url, root), owner=repository_id).close()
+        except BaseException:
+            for child in [root] if made else list(root.iterdir()):
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+            raise
+        write_json_atomic(root / MARKER_FILE, marker)
         return cls(root, progress)
 
     @classmethod
     def open(cls, path: str | Path, progress: Progress | None = None) -> Repository:
-        root = Path(path).expanduser().resolve()
-        if not (root / MARKER_FILE).is_file():
-            raise NotFoundError(str(root), "repository", f"a folder made by 'init' ({MARKER_FILE})")
-        return cls(root, progress)
+        return cls(Path(path).expanduser().resolve(), progress)
 
     def close(self) -> None:
         self.catalog.close()
@@ -190,8 +270,8 @@ class Repository:
         """Add a reference image from a TIFF/OME-TIFF/.npy file or an array, or register an
         existing OME-Zarr (path or URL) read-only."""
         check_name(name, "image name")
-        if any(image.name == name for image, _ in self.catalog.images()):
-            raise ConflictError(name, "image name", "a name not used by another image")
+        with self.catalog.reading() as reader:
+            _check_new_image(reader, name)
         if isinstance(source, str | Path) and _looks_like_zarr(str(source)):
             return self._register_image(str(source), name)
         pixels = read_pixels(source)
@@ -222,13 +302,12 @@ class Repository:
         arrays = [data]
         for level in levels[1:]:
             arrays.append(downsample_image(arrays[-1], level.shape))
-        destination = self._store_path(name)
         with (
             self.progress.task(f"Writing image {name}", len(arrays)) as advance,
-            staged_directory(destination) as staging,
+            self._new_store(image) as staging,
         ):
             write_multiscale_group(
-                staging,
+                staging.path,
                 arrays,
                 image.axes,
                 image.levels,
@@ -238,7 +317,6 @@ class Repository:
                 name=name,
                 on_level=lambda done, total: advance(1),
             )
-        self.catalog.index_image(image, self._relative(destination))
         return image
 
     def _register_image(self, location: str, name: str) -> ReferenceImage:
@@ -261,20 +339,46 @@ class Repository:
             source=location,
             content_hash=digest,
         )
-        destination = self._store_path(name)
-        with staged_directory(destination) as staging:
-            write_plain_group(staging, _image_attributes(image), store.ngff_version)
-        self.catalog.index_image(image, self._relative(destination))
+        with self._new_store(image) as staging:
+            write_plain_group(staging.path, _image_attributes(image), store.ngff_version)
         return image
+
+    @contextmanager
+    def _new_store(self, image: ReferenceImage) -> Iterator[NewStore]:
+        """A new image store written aside in the block, then published and indexed with what
+        the block put in the yielded :class:`NewStore` (nothing on error)."""
+        destination = self._store_path(image.name)
+        if destination.exists():
+            raise ConflictError(image.name, "image", "an image not yet in this repository")
+        staged = StagedDirectory(destination)
+        try:
+            pending = NewStore(staged.path)
+            yield pending
+            with self.catalog.writing(image.name) as writer:
+                _check_new_image(writer, image.name, image.id)
+                staged.publish()
+                writer.add_entries(
+                    [
+                        (
+                            image,
+                            self._relative(destination),
+                            pending.labels,
+                            pending.collections,
+                            pending.tables,
+                        )
+                    ]
+                )
+        finally:
+            staged.discard()
 
     def images(self) -> list[ReferenceImage]:
         return [image for image, _ in self.catalog.images()]
 
     def image(self, name_or_id: str) -> ReferenceImage:
-        for image, _ in self.catalog.images():
-            if name_or_id in (image.name, image.id):
-                return image
-        raise NotFoundError(name_or_id, "image", f"an image of the repository at {self.root}")
+        image = self.catalog.image(name_or_id)
+        if image is None:
+            raise NotFoundError(name_or_id, "image", f"an image of the repository at {self.root}")
+        return image
 
     def image_levels(self, image: ReferenceImage) -> list[ZarrArray]:
         """The reference pixels, level by level (read from the source if registered)."""
@@ -315,12 +419,8 @@ class Repository:
         data = np.transpose(pixels.data, order).reshape(shape)
         check_label_shape(shape, image.shape, image.axis_names, pixels.source)
         label_type = LabelType(label_type)
-        known = self.catalog.label_images(image.id)
-        key = f"{name}@{version}"
-        if any(label.key == key for label, _ in known):
-            raise ConflictError(
-                key, "label image", f"a name and version not yet used on {image.name}"
-            )
+        with self.catalog.reading() as reader:
+            _check_new_label(reader, image, f"{name}@{version}")
         derived_from = provenance.derived_from
         if derived_from is not None:
             derived_from = self.label_image(derived_from, image.name).id
@@ -343,10 +443,11 @@ class Repository:
         store = self._store(image, writable=True)
         label_path = f"{collection}/{draft.key}"
         finished: list[LabelImage] = []
+        staged: list[StagedDirectory] = []
         # The hash and the instance table are computed beside the pyramid and the compression;
         # the hash is waited for only when the label group's metadata is written, after its
         # arrays.
-        with ThreadPoolExecutor(max_workers=2) as helpers:
+        with ThreadPoolExecutor(max_workers=2) as helpers, _discarding(staged):
             pending_hash = helpers.submit(content_hash, data)
             pending_table = helpers.submit(
                 instance_table,
@@ -377,7 +478,7 @@ class Repository:
             for level in levels[1:]:
                 arrays.append(downsample_labels(arrays[-1], level.shape, draft.downsampling))
             with self.progress.task(f"Writing labels {label_path}", len(arrays)) as advance:
-                store.add_label_group(
+                staged.append(store.stage_label_group(
                     label_path,
                     arrays,
                     image.axes,
@@ -387,12 +488,20 @@ class Repository:
                     ),
                     record,
                     on_level=lambda done, total: advance(1),
-                )
+                ))  # fmt: skip
             label = finished[0]
-            table = self._store_instance_table(store, label, label_path, pending_table.result())
-        updated = self._collection_or_new(image, collection, provenance).with_member(label.id)
-        self._write_collection(store, updated, image, [*known, (label, label_path)])
-        self.catalog.index_label_image(label, label_path, [updated], [table])
+            table = pending_table.result()
+            with self.catalog.writing(image.name) as writer:
+                _check_new_label(writer, image, label.key)
+                store.publish_label_group(label_path, staged[0])
+                instances = self._store_instance_table(store, label, label_path, table)
+                updated = self._collection_or_new(writer, image, collection, provenance)
+                updated = updated.with_member(label.id)
+                stored = [*writer.label_images(image.id), (label, label_path)]
+                self._write_collection(store, updated, image, stored)
+                writer.put_labels(image.name, [(label, label_path)])
+                writer.put_collection(updated)
+                writer.put_table(instances)
         return label
 
     def label_image(self, reference: str, image_name: str | None = None) -> LabelImage:
@@ -402,7 +511,7 @@ class Repository:
         image_id = self.image(image_name).id if image_name is not None else None
         label, _ = choose_label(
             reference,
-            self.catalog.label_images(image_id),
+            self.catalog.label_candidates(reference, image_id),
             "an id or name@version in the repository",
         )
         return label
@@ -433,9 +542,11 @@ class Repository:
             return read_table(image_store, name)
         table = self._measure(label, self.label_levels(label)[0])
         if store:
-            writable = self._store(image, writable=True)
-            record = self._store_instance_table(writable, label, self._label_path(label), table)
-            self.catalog.index_table(record)
+            label_path = self._label_path(label)
+            with self.catalog.writing(image.name) as writer:
+                writable = self._store(image, writable=True)
+                if name not in table_names(writable):
+                    writer.put_table(self._store_instance_table(writable, label, label_path, table))
         return table
 
     def instance(self, instance_id: str, *, store: bool = True) -> Instance:
@@ -497,8 +608,6 @@ class Repository:
                 instance_key,
                 f"label values of {label.key} ({unknown.size} values are not, first: {first})",
             )
-        image = self.image(label.image_id)
-        store = self._store(image, writable=True)
         stored = stored_table_name(label, table_name)
         attributes = feature_table_attributes(
             self._label_path(label),
@@ -510,9 +619,8 @@ class Repository:
                 "created": utc_now().isoformat(),
             },
         )
-        write_table(store, stored, table, attributes)
-        record = table_record(stored, attributes, table)
-        self.catalog.index_table(record)
+        record = self._store_table(self.image(label.image_id), stored, table, attributes)
+        assert record is not None  # a table of that name is a conflict here
         return record
 
     def compare(
@@ -578,8 +686,29 @@ class Repository:
                 "metrics": result.to_dict()["metrics"],
             },
         )
-        write_table(self._store(image, writable=True), name, table, attributes)
-        self.catalog.index_table(table_record(name, attributes, table))
+        self._store_table(image, name, table, attributes, exist_ok=True)
+
+    def _store_table(
+        self,
+        image: ReferenceImage,
+        name: str,
+        table: pa.Table,
+        attributes: dict[str, Any],
+        *,
+        exist_ok: bool = False,
+    ) -> TableRecord | None:
+        """Write a table into the image's store and index it, under the image's write lock.
+
+        A table of that name is a conflict, or with ``exist_ok`` left as it is (None).
+        """
+        with self.catalog.writing(image.name) as writer:
+            store = self._store(image, writable=True)
+            if exist_ok and name in table_names(store):
+                return None
+            write_table(store, name, table, attributes)
+            record = table_record(name, attributes, table)
+            writer.put_table(record)
+            return record
 
     def _measure(self, label: LabelImage, pixels: Any) -> pa.Table:
         """The instance table of ``label`` from its level-0 ``pixels``, with a progress bar."""
@@ -627,22 +756,33 @@ class Repository:
         """Make an existing label image a member of another collection of the same image."""
         label = self.label_image(label_reference)
         image = self.image(label.image_id)
-        collections = {c.name: c for c in self.catalog.collections(image.id)}
         check_name(collection_name, "collection name")
-        target = collections.get(collection_name) or self._collection_or_new(
-            image, collection_name, Provenance(method=Method.MANUAL, software="labelcollections")
-        )
-        if target.image_id != label.image_id:
-            raise InputError(collection_name, "collection", "label images of one reference image")
-        updated = target.with_member(label.id)
-        store = self._store(image, writable=True)
-        self._write_collection(store, updated, image, self.catalog.label_images(image.id))
-        self.catalog.index_collection(updated)
+        with self.catalog.writing(image.name) as writer:
+            target = self._collection_or_new(
+                writer,
+                image,
+                collection_name,
+                Provenance(method=Method.MANUAL, software="labelcollections"),
+            )
+            updated = target.with_member(label.id)
+            self._save_collection(writer, image, updated)
         return updated
 
     def find(self, query: LabelImageFilter | None = None, **conditions: Any) -> list[LabelImage]:
         """Label images matching every condition (see :class:`LabelImageFilter`)."""
-        return self.catalog.find(query or LabelImageFilter(**conditions))
+        return self.catalog.find(query or LabelImageFilter(**conditions)).labels
+
+    def find_page(
+        self,
+        query: LabelImageFilter | None = None,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        **conditions: Any,
+    ) -> FindPage:
+        """One page of :meth:`find`: at most ``limit`` label images after ``cursor`` (the
+        previous page's ``next_cursor``), with the number of matches in all."""
+        return self.catalog.find(query or LabelImageFilter(**conditions), limit, cursor)
 
     def lineage(self, label_reference: str) -> list[LabelImage]:
         """Ancestors, the label image itself and its descendants along ``derived_from``."""
@@ -650,13 +790,12 @@ class Repository:
 
     def set_omero_collection_id(self, collection_id: str, omero_id: int) -> LabelCollection:
         """Record the OMERO id a collection got when it was pushed, so pushes stay updates."""
-        collection = self.collection(collection_id)
-        updated = collection.model_copy(update={"omero_collection_id": omero_id})
-        if updated != collection:
-            image = self.image(collection.image_id)
-            store = self._store(image, writable=True)
-            self._write_collection(store, updated, image, self.catalog.label_images(image.id))
-            self.catalog.index_collection(updated)
+        image = self.image(self.collection(collection_id).image_id)
+        with self.catalog.writing(image.name) as writer:
+            collection = self.collection(collection_id)
+            updated = collection.model_copy(update={"omero_collection_id": omero_id})
+            if updated != collection:
+                self._save_collection(writer, image, updated)
         return updated
 
     # -- export / import ----------------------------------------------------------------------
@@ -777,9 +916,16 @@ class Repository:
         return problems
 
     def reindex(self) -> None:
-        """Rebuild the catalog from the stores, dropping leftovers of interrupted writes."""
+        """Rebuild the catalog from the stores, dropping leftovers of interrupted writes.
+
+        The stores are read while the whole catalog is held, so no writer publishes between
+        the reading and the indexing.
+        """
         remove_leftovers(self.root / IMAGES_DIR)
-        entries = []
+        self.catalog.rebuild(self._store_entries())
+
+    def _store_entries(self) -> Iterator[CatalogEntry]:
+        """What each image store holds, as the catalog indexes it."""
         for directory in sorted((self.root / IMAGES_DIR).glob(f"*{STORE_SUFFIX}")):
             store = ImageStore.open(str(directory))
             image = ReferenceImage.model_validate(store.ours["image"])
@@ -795,8 +941,7 @@ class Repository:
                 table_record(name, table_attributes(store, name), read_table(store, name))
                 for name in table_names(store)
             ]
-            entries.append((image, self._relative(directory), labels, collections, tables))
-        self.catalog.rebuild(entries)
+            yield image, self._relative(directory), labels, collections, tables
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -816,9 +961,9 @@ class Repository:
         raise NotFoundError(label.id, "label image", "a label image of the repository")
 
     def _collection_or_new(
-        self, image: ReferenceImage, name: str, provenance: Provenance
+        self, reader: CatalogReader, image: ReferenceImage, name: str, provenance: Provenance
     ) -> LabelCollection:
-        for existing in self.catalog.collections(image.id):
+        for existing in reader.collections(image.id):
             if existing.name == name:
                 return existing
         return LabelCollection(
@@ -833,6 +978,14 @@ class Repository:
                 created=utc_now(),
             ),
         )
+
+    def _save_collection(
+        self, writer: CatalogWriter, image: ReferenceImage, collection: LabelCollection
+    ) -> None:
+        """Write a collection's document and index it (under the image's write lock)."""
+        store = self._store(image, writable=True)
+        self._write_collection(store, collection, image, writer.label_images(image.id))
+        writer.put_collection(collection)
 
     def _write_collection(
         self,
@@ -887,7 +1040,13 @@ class Repository:
             raise ConflictError(
                 image.name, "image", f"the pixels of the image already here ({image.content_hash})"
             )
-        stored = self.catalog.label_images(image.id)
+        with self.catalog.writing(image.name) as writer:
+            return self._merge_import_locked(writer, image, plan)
+
+    def _merge_import_locked(
+        self, writer: CatalogWriter, image: ReferenceImage, plan: ImportPlan
+    ) -> ImportResult:
+        stored = writer.label_images(image.id)
         present = {label.id for label, _ in stored}
         taken = {label.key for label, _ in stored} | {path for _, path in stored}
         new = [planned for planned in plan.labels if planned.label.id not in present]
@@ -896,7 +1055,7 @@ class Repository:
                 raise ConflictError(
                     planned.label.key, "label image", f"a name@version not yet used on {image.name}"
                 )
-        local = {collection.id: collection for collection in self.catalog.collections(image.id)}
+        local = {collection.id: collection for collection in writer.collections(image.id)}
         names = {collection.name: collection.id for collection in local.values()}
         merged = []
         for incoming in plan.collections:
@@ -915,24 +1074,22 @@ class Repository:
                 merged.append(current)
         store = self._store(image, writable=True)
         tables = self._write_planned_labels(store, new)
-        everything = [*stored, *((planned.label, planned.path) for planned in new)]
+        writer.put_labels(image.name, [(planned.label, planned.path) for planned in new])
         for collection in merged:
-            self._write_collection(store, collection, image, everything)
-        self.catalog.index_additions(
-            [(planned.label, planned.path) for planned in new], merged, tables
-        )
+            self._save_collection(writer, image, collection)
+        for record in tables:
+            writer.put_table(record)
         return ImportResult(image, tuple(merged), tuple(planned.label for planned in new))
 
     def _apply_import(self, plan: ImportPlan) -> ImportResult:
         image = plan.image
-        if any(known.id == image.id or known.name == image.name for known in self.images()):
-            raise ConflictError(image.name, "image", "an image not yet in this repository")
-        destination = self._store_path(image.name)
+        with self.catalog.reading() as reader:
+            _check_new_image(reader, image.name, image.id)
         stored = [(planned.label, planned.path) for planned in plan.labels]
-        with staged_directory(destination) as staging:
+        with self._new_store(image) as staging:
             with self.progress.task(f"Importing image {image.name}", len(image.levels)) as advance:
                 write_multiscale_group(
-                    staging,
+                    staging.path,
                     plan.image_arrays,
                     image.axes,
                     image.levels,
@@ -942,14 +1099,38 @@ class Repository:
                     name=image.name,
                     on_level=lambda done, total: advance(1),
                 )
-            store = ImageStore(str(staging), zarr.open_group(str(staging), mode="r+"), True)
-            tables = self._write_planned_labels(store, plan.labels, plan.tables)
+            store = ImageStore(str(staging.path), zarr.open_group(staging.path, mode="r+"), True)
+            staging.tables = self._write_planned_labels(store, plan.labels, plan.tables)
             for collection in plan.collections:
                 self._write_collection(store, collection, image, stored)
-        self.catalog.index_import(
-            (image, self._relative(destination), stored, plan.collections, tables)
-        )
+            staging.labels, staging.collections = stored, plan.collections
         return ImportResult(image, plan.collections, tuple(label for label, _ in stored))
+
+
+def _check_new_image(reader: CatalogReader, name: str, image_id: str | None = None) -> None:
+    """An image named ``name`` (or with id ``image_id``) must not be indexed yet."""
+    for key in (name, image_id):
+        known = reader.image(key) if key else None
+        if known is not None and key in (known.name, known.id if image_id else None):
+            raise ConflictError(name, "image", "an image not yet in this repository")
+
+
+def _check_new_label(reader: CatalogReader, image: ReferenceImage, key: str) -> None:
+    """``key`` (``name@version``) must not name a label image of ``image`` yet; checked once
+    before writing and again under the image's write lock, where a concurrent writer that
+    published it first makes this one lose."""
+    if any(label.key == key for label, _ in reader.label_candidates(key, image.id)):
+        raise ConflictError(key, "label image", f"a name and version not yet used on {image.name}")
+
+
+@contextmanager
+def _discarding(staged: list[StagedDirectory]) -> Iterator[None]:
+    """Discard whatever staged directories the block left unpublished."""
+    try:
+        yield
+    finally:
+        for directory in staged:
+            directory.discard()
 
 
 def _image_attributes(image: ReferenceImage) -> dict[str, Any]:

@@ -1,7 +1,8 @@
-"""The catalog answers lineage and find queries from its own tables."""
+"""The catalog answers lineage and find queries from its own tables, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.provenance import Provenance
 
+NewCatalog = Callable[[], str | None]
 IMAGE = ReferenceImage(id="img", name="raw")
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -78,10 +80,11 @@ def entries() -> list[CatalogEntry]:
 
 
 @pytest.fixture
-def catalog(tmp_path: Path) -> Catalog:
-    catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+def catalog(tmp_path: Path, new_catalog: NewCatalog) -> Iterator[Catalog]:
+    catalog = Catalog.create(new_catalog() or f"sqlite:///{tmp_path / 'catalog.sqlite'}")
     catalog.rebuild(entries())
-    return catalog
+    yield catalog
+    catalog.close()
 
 
 def ids(labels: list[LabelImage]) -> list[str]:
@@ -97,12 +100,12 @@ def test_lineage_walks_up_to_the_root_and_down_every_branch(catalog: Catalog) ->
 
 
 def test_find_combines_conditions(catalog: Catalog) -> None:
-    assert ids(catalog.find(LabelImageFilter(derived_from="v1"))) == ["v2", "v2b"]
-    assert ids(catalog.find(LabelImageFilter(method="machine-learning"))) == ["v2b"]
-    assert ids(catalog.find(LabelImageFilter(method="manual", collection="c", image="raw"))) == [
+    assert ids(catalog.find(LabelImageFilter(derived_from="v1")).labels) == ["v2", "v2b"]
+    assert ids(catalog.find(LabelImageFilter(method="machine-learning")).labels) == ["v2b"]
+    assert ids(catalog.find(LabelImageFilter(method="manual", collection="c", image="raw")).labels) == [
         "other", "v1", "v2", "v3"
     ]  # fmt: skip
-    assert catalog.find(LabelImageFilter(image="nope")) == []
+    assert catalog.find(LabelImageFilter(image="nope")).labels == []
 
 
 def test_rebuild_twice_gives_the_same_dump(catalog: Catalog, tmp_path: Path) -> None:
@@ -113,11 +116,11 @@ def test_rebuild_twice_gives_the_same_dump(catalog: Catalog, tmp_path: Path) -> 
 
 
 def test_find_filters_on_instance_counts_and_sizes(catalog: Catalog) -> None:
-    assert ids(catalog.find(LabelImageFilter(min_instances=3))) == ["v1"]
-    assert ids(catalog.find(LabelImageFilter(max_instances=2))) == ["v2"]
-    assert ids(catalog.find(LabelImageFilter(min_mean_area=100))) == ["v2"]
-    assert ids(catalog.find(LabelImageFilter(max_mean_area=20, min_instances=1))) == ["v1"]
-    assert catalog.find(LabelImageFilter(min_instances=4)) == []
+    assert ids(catalog.find(LabelImageFilter(min_instances=3)).labels) == ["v1"]
+    assert ids(catalog.find(LabelImageFilter(max_instances=2)).labels) == ["v2"]
+    assert ids(catalog.find(LabelImageFilter(min_mean_area=100)).labels) == ["v2"]
+    assert ids(catalog.find(LabelImageFilter(max_mean_area=20, min_instances=1)).labels) == ["v1"]
+    assert catalog.find(LabelImageFilter(min_instances=4)).labels == []
 
 
 def test_instance_matches_are_found_from_either_side(catalog: Catalog) -> None:

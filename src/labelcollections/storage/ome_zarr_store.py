@@ -38,7 +38,7 @@ from labelcollections.formats.ngff.multiscales import (
 )
 from labelcollections.model.images import Axis, Level
 from labelcollections.storage.locations import is_url, join, list_json_files, read_json
-from labelcollections.storage.publish import staged_directory, write_json_atomic
+from labelcollections.storage.publish import StagedDirectory, write_json_atomic
 from labelcollections.storage.regions import ChunkWriter, copy_array
 
 OUR_KEY = "labelcollections"
@@ -241,21 +241,39 @@ class ImageStore:
         our_attributes: Attributes,
         on_level: LevelWriter | None = None,
     ) -> None:
-        """Write a label image aside, move it into place, then list it in ``labels``.
+        """Write a label image aside, move it into place, then list it in ``labels``."""
+        staged = self.stage_label_group(
+            label_path, levels, axes, level_meta, image_label, our_attributes, on_level
+        )
+        try:
+            self.publish_label_group(label_path, staged)
+        finally:
+            staged.discard()
 
-        Listing is the publishing step: until it happens no reader sees the label image, and
-        neither the image nor any other label image is touched.
+    def stage_label_group(
+        self,
+        label_path: str,
+        levels: Sequence[np.ndarray | ZarrArray],
+        axes: Sequence[Axis],
+        level_meta: Sequence[Level],
+        image_label: Mapping[str, Any],
+        our_attributes: Attributes,
+        on_level: LevelWriter | None = None,
+    ) -> StagedDirectory:
+        """Write a label image aside, where no reader sees it, for :meth:`publish_label_group`.
+
+        Neither the image nor any other label image is touched, so writers of one store can
+        stage at the same time.
         """
         version = self.ngff_version
-        destination = self.path / "labels" / label_path
-        if label_path in self.label_paths() or destination.exists():
-            raise InputError(self.location, "labels", f"a new label path (got {label_path!r})")
+        self._check_new_label_path(label_path)
         for parent in _parents(label_path):
             if not (self.path / "labels" / parent / _metadata_file(version)).exists():
                 write_plain_group(self.path / "labels" / parent, {}, version)
-        with staged_directory(destination) as staging:
+        staged = StagedDirectory(self.path / "labels" / label_path)
+        try:
             write_multiscale_group(
-                staging,
+                staged.path,
                 levels,
                 axes,
                 level_meta,
@@ -265,7 +283,23 @@ class ImageStore:
                 name=label_path,
                 on_level=on_level,
             )
+        except BaseException:
+            staged.discard()
+            raise
+        return staged
+
+    def publish_label_group(self, label_path: str, staged: StagedDirectory) -> None:
+        """Move a staged label image into place, then list it in ``labels``.
+
+        Listing is the publishing step: until it happens no reader sees the label image. The
+        listing is read, extended and replaced, so concurrent writers of one store must hold
+        the image's write lock (see ``Catalog.writing``) around this call.
+        """
+        self.reopen()
+        self._check_new_label_path(label_path)
+        staged.publish()
         listed = [*self.label_paths(), label_path]
+        version = self.ngff_version
         write_plain_group(self.path / "labels", labels_group_metadata(listed, version), version)
         self.reopen()
 
@@ -275,6 +309,10 @@ class ImageStore:
 
     def write_collection_document(self, name: str, document: Mapping[str, Any]) -> None:
         write_json_atomic(self.path / "collections" / f"{name}.json", document)
+
+    def _check_new_label_path(self, label_path: str) -> None:
+        if label_path in self.label_paths() or (self.path / "labels" / label_path).exists():
+            raise InputError(self.location, "labels", f"a new label path (got {label_path!r})")
 
     # -- internals ----------------------------------------------------------------------------
 

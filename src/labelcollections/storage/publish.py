@@ -2,20 +2,73 @@
 
 New data is written under a hidden staging name next to its destination and moved into place
 with one rename, so a failed or killed write leaves nothing half-visible.
+
+A staging entry is locked (``flock``) for as long as its writer uses it. Concurrent writers
+stage side by side, and :func:`remove_leftovers` removes only entries whose writer is gone.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 STAGING_PREFIX = ".staging-"
+
+
+def _staging_name(destination: Path) -> Path:
+    return destination.parent / f"{STAGING_PREFIX}{destination.name}-{uuid.uuid4().hex[:8]}"
+
+
+def _lock(descriptor: int) -> bool:
+    """Take the staging lock on an open entry; False when another process holds it."""
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+class StagedDirectory:
+    """A directory written aside that becomes ``destination`` on :meth:`publish`.
+
+    Writing (slow) and publishing (one rename) are separate steps, so that a caller can publish
+    while holding a lock that only the rename needs. The destination must not exist when
+    publishing: published data is never rewritten.
+    """
+
+    def __init__(self, destination: Path) -> None:
+        if destination.exists():
+            raise FileExistsError(destination)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        self.destination = destination
+        self.path = _staging_name(destination)
+        self.path.mkdir()
+        self._descriptor: int | None = os.open(self.path, os.O_RDONLY)
+        _lock(self._descriptor)
+
+    def publish(self) -> None:
+        if self.destination.exists():
+            raise FileExistsError(self.destination)
+        self.path.rename(self.destination)
+        self._release()
+
+    def discard(self) -> None:
+        """Remove what was written unless it was published (safe to call in any state)."""
+        if self._descriptor is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            self._release()
+
+    def _release(self) -> None:
+        if self._descriptor is not None:
+            os.close(self._descriptor)
+            self._descriptor = None
 
 
 @contextmanager
@@ -24,38 +77,44 @@ def staged_directory(destination: Path) -> Iterator[Path]:
 
     The destination must not exist: published data is never rewritten.
     """
-    if destination.exists():
-        raise FileExistsError(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = destination.parent / f"{STAGING_PREFIX}{destination.name}-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
+    staged = StagedDirectory(destination)
     try:
-        yield staging
-        staging.rename(destination)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        yield staged.path
+        staged.publish()
+    finally:
+        staged.discard()
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Replace ``path`` with ``data`` as JSON in one rename (readers see old or new, never half)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.parent / f"{STAGING_PREFIX}{path.name}-{uuid.uuid4().hex[:8]}"
+    temporary = _staging_name(path)
     with temporary.open("w", encoding="utf-8") as handle:
+        _lock(handle.fileno())
         json.dump(data, handle, indent=2, ensure_ascii=False)
         handle.write("\n")
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(temporary, path)
+        os.replace(temporary, path)
 
 
 def remove_leftovers(root: Path) -> list[Path]:
-    """Delete staging entries a killed write left below ``root``; return what was removed."""
+    """Delete staging entries that a killed write left below ``root``; return what was removed.
+
+    Entries still locked by a running writer are left alone.
+    """
     removed = []
     for leftover in sorted(root.rglob(f"{STAGING_PREFIX}*")):
-        if leftover.is_dir():
-            shutil.rmtree(leftover, ignore_errors=True)
-        else:
-            leftover.unlink(missing_ok=True)
-        removed.append(leftover)
+        with suppress(FileNotFoundError):
+            descriptor = os.open(leftover, os.O_RDONLY)
+            try:
+                if not _lock(descriptor):
+                    continue
+                if leftover.is_dir():
+                    shutil.rmtree(leftover, ignore_errors=True)
+                else:
+                    leftover.unlink(missing_ok=True)
+            finally:
+                os.close(descriptor)
+            removed.append(leftover)
     return removed
