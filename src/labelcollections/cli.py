@@ -23,7 +23,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from labelcollections import __version__
-from labelcollections.catalog import LabelImageFilter
+from labelcollections.catalog import ENVIRONMENT_VARIABLE, SCHEMA_REVISION, LabelImageFilter
 from labelcollections.errors import InputError, LabelCollectionsError
 from labelcollections.model.images import LabelImage
 from labelcollections.model.label_schema import LabelSchema, parse_label_schema
@@ -34,7 +34,7 @@ from labelcollections.model.vocabulary import LabelType, Method
 from labelcollections.omero.gateway import OmeroGateway
 from labelcollections.omero_sync import OmeroSync, PixelMode
 from labelcollections.progress import Advance
-from labelcollections.repository import Repository
+from labelcollections.repository import Repository, upgrade_catalog
 from labelcollections.storage.locations import read_json
 from labelcollections.storage.validation import validate_path
 
@@ -119,10 +119,30 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("path", type=click.Path(file_okay=False))
-def init(path: str) -> None:
+@click.option(
+    "--catalog",
+    envvar=ENVIRONMENT_VARIABLE,
+    help="Catalog URL: sqlite:///catalog.sqlite (default, in PATH) or"
+    f" postgresql://user@host:port/database (an empty database). Env {ENVIRONMENT_VARIABLE}.",
+)
+def init(path: str, catalog: str | None) -> None:
     """Create a repository in PATH (a new or empty folder)."""
-    repository = Repository.init(path)
-    console.print(f"created repository {repository.root}")
+    with Repository.init(path, catalog=catalog) as repository:
+        console.print(f"created repository {repository.root} (catalog {repository.catalog_name})")
+
+
+@cli.group("catalog")
+def catalog_group() -> None:
+    """The repository's catalog (the SQL index of its stores)."""
+
+
+@catalog_group.command("upgrade")
+@click.argument("repo", type=click.Path(file_okay=False))
+def catalog_upgrade(repo: str) -> None:
+    """Bring the catalog's schema to this version's revision (rebuilding it if it predates
+    revisions or is empty)."""
+    before = upgrade_catalog(repo, RichProgress())
+    console.print(f"catalog at revision {SCHEMA_REVISION} (was {before.value})")
 
 
 @cli.command("add-image")
@@ -341,17 +361,41 @@ def collection_add(repo: str, name: str, label: str) -> None:
 @click.option("--max-instances", type=click.IntRange(0), help="At most this many objects.")
 @click.option("--min-mean-area", type=click.FloatRange(0), help="Mean object size (pixels).")
 @click.option("--max-mean-area", type=click.FloatRange(0), help="Mean object size (pixels).")
+@click.option("--limit", type=click.IntRange(1), help="Page size: list at most this many.")
+@click.option("--cursor", help="Continue after the page that printed this cursor.")
 @click.option("--json", "as_json", is_flag=True)
-def find(repo: str, as_json: bool, derived_from: str | None, **conditions: Any) -> None:
-    """Label images matching every given condition."""
+def find(
+    repo: str,
+    as_json: bool,
+    derived_from: str | None,
+    limit: int | None,
+    cursor: str | None,
+    **conditions: Any,
+) -> None:
+    """Label images matching every given condition.
+
+    With --limit, one page: the total number of matches and the --cursor of the next page are
+    printed after it (with --json: an object with "total", "next_cursor" and "label_images").
+    """
     with open_repo(repo) as repository:
         if derived_from:
             conditions["derived_from"] = repository.label_image(derived_from).id
-        found = repository.find(LabelImageFilter(**conditions))
+        query = LabelImageFilter(**conditions)
+        paged = limit is not None or cursor is not None
+        page = repository.find_page(query, limit=limit, cursor=cursor)
         if as_json:
-            print_json([to_record(label) for label in found])
-        else:
-            print_rows([label_row(repository, label) for label in found], "Label images")
+            records = [to_record(label) for label in page.labels]
+            print_json(
+                {"total": page.total, "next_cursor": page.next_cursor, "label_images": records}
+                if paged
+                else records
+            )
+            return
+        print_rows([label_row(repository, label) for label in page.labels], "Label images")
+        if paged:
+            console.print(f"{len(page.labels)} of {page.total} label images")
+            if page.next_cursor:
+                console.print(f"next page: --cursor {page.next_cursor}", soft_wrap=True)
 
 
 @cli.command()

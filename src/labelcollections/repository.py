@@ -247,6 +247,11 @@ class Repository:
     def open(cls, path: str | Path, progress: Progress | None = None) -> Repository:
         return cls(Path(path).expanduser().resolve(), progress)
 
+    @property
+    def catalog_name(self) -> str:
+        """The catalog's URL as messages show it (password hidden)."""
+        return self.catalog.shown
+
     def close(self) -> None:
         self.catalog.close()
 
@@ -776,12 +781,12 @@ class Repository:
         self,
         query: LabelImageFilter | None = None,
         *,
-        limit: int,
+        limit: int | None,
         cursor: str | None = None,
         **conditions: Any,
     ) -> FindPage:
-        """One page of :meth:`find`: at most ``limit`` label images after ``cursor`` (the
-        previous page's ``next_cursor``), with the number of matches in all."""
+        """One page of :meth:`find`: at most ``limit`` label images (all without) after
+        ``cursor`` (the previous page's ``next_cursor``), with the number of matches in all."""
         return self.catalog.find(query or LabelImageFilter(**conditions), limit, cursor)
 
     def lineage(self, label_reference: str) -> list[LabelImage]:

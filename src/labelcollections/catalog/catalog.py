@@ -102,6 +102,12 @@ class Catalog:
     def close(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     @contextmanager
     def reading(self) -> Iterator[CatalogReader]:
         """Queries on one connection."""

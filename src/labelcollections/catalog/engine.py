@@ -51,8 +51,9 @@ def parse_catalog_url(text: str) -> URL:
 
 
 def recorded_url(url: URL) -> str:
-    """The URL as the repository records it: without password."""
-    return url.set(password=None).render_as_string(hide_password=False)
+    """The URL as the repository records it: without password (``URL.set`` cannot unset
+    one, hence the named tuple's ``_replace``)."""
+    return url._replace(password=None).render_as_string(hide_password=False)
 
 
 def shown_url(url: URL) -> str:

@@ -17,7 +17,6 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
-    exists,
     func,
     literal,
     or_,
@@ -111,10 +110,11 @@ def filter_conditions(query: LabelImageFilter) -> list[ColumnElement[bool]]:
         )
     if query.collection:
         conditions.append(
-            exists()
-            .where(memberships.c.label_image_id == c.id)
-            .where(memberships.c.collection_id == collections.c.id)
-            .where(collections.c.name == query.collection)
+            c.id.in_(
+                select(memberships.c.label_image_id)
+                .join(collections, collections.c.id == memberships.c.collection_id)
+                .where(collections.c.name == query.collection)
+            )
         )
     conditions.extend(_instance_conditions(query))
     return conditions
@@ -152,6 +152,22 @@ def decode_cursor(cursor: str) -> tuple[str, str, str]:
     return key[0], key[1], key[2]
 
 
+def find_statements(
+    query: LabelImageFilter, limit: int | None = None, cursor: str | None = None
+) -> tuple[Select[Any], Select[Any]]:
+    """The count of all matches of ``query``, and the page after ``cursor`` in ``ORDER`` (one
+    row more than ``limit``, to tell whether another page follows)."""
+    if limit is not None and limit < 1:
+        raise InputError(str(limit), "limit", "a page size of at least 1")
+    conditions = filter_conditions(query)
+    count = select(func.count()).select_from(label_images).where(*conditions)
+    page = select(label_images.c.record, *ORDER).where(*conditions)
+    if cursor is not None:
+        page = page.where(tuple_(*ORDER) > tuple_(*(literal(k) for k in decode_cursor(cursor))))
+    page = page.order_by(*ORDER)
+    return count, page if limit is None else page.limit(limit + 1)
+
+
 def find_page(
     connection: Connection,
     query: LabelImageFilter,
@@ -159,23 +175,13 @@ def find_page(
     cursor: str | None = None,
 ) -> FindPage:
     """Label images matching ``query`` in ``ORDER``, after ``cursor``, at most ``limit``."""
-    if limit is not None and limit < 1:
-        raise InputError(str(limit), "limit", "a page size of at least 1")
-    conditions = filter_conditions(query)
-    total = connection.execute(
-        select(func.count()).select_from(label_images).where(*conditions)
-    ).scalar_one()
-    page: Select[Any] = select(label_images.c.record, *ORDER).where(*conditions)
-    if cursor is not None:
-        page = page.where(tuple_(*ORDER) > tuple_(*(literal(k) for k in decode_cursor(cursor))))
-    page = page.order_by(*ORDER)
-    if limit is not None:
-        page = page.limit(limit + 1)
+    count, page = find_statements(query, limit, cursor)
+    total = connection.execute(count).scalar_one()
     rows = connection.execute(page).all()
     more = limit is not None and len(rows) > limit
-    rows = rows[:limit] if limit is not None else rows
+    rows = rows[:limit]
     labels = [LabelImage.model_validate_json(row.record) for row in rows]
-    last = rows[-1] if rows and more else None
+    last = rows[-1] if more else None
     next_cursor = encode_cursor(last.image_name, last.name, last.version) if last else None
     return FindPage(labels, int(total), next_cursor)
 

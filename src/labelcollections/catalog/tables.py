@@ -94,16 +94,17 @@ label_images = Table(
     Column("record", Text, nullable=False),
     UniqueConstraint("image_id", "name", "version"),
 )
-_ORDER = ("image_name", "name", "version")
+_c = label_images.c
+_ORDER = (_c.image_name, _c.name, _c.version)
 Index("ix_label_images_order", *_ORDER)
-Index("ix_label_images_method", "method", *_ORDER)
-Index("ix_label_images_type", "label_type", *_ORDER)
-Index("ix_label_images_version", "version", "image_name", "name")
-Index("ix_label_images_name", "name", "image_name", "version")
-Index("ix_label_images_software", func.lower(label_images.c.software), *_ORDER)
-Index("ix_label_images_author", func.lower(label_images.c.author), *_ORDER)
-Index("ix_label_images_model_sha256", func.lower(label_images.c.model_sha256))
-Index("ix_label_images_derived_from", "derived_from")
+Index("ix_label_images_method", _c.method, *_ORDER)
+Index("ix_label_images_type", _c.label_type, *_ORDER)
+Index("ix_label_images_version", _c.version, _c.image_name, _c.name)
+Index("ix_label_images_name", _c.name, _c.image_name, _c.version)
+Index("ix_label_images_software", func.lower(_c.software), *_ORDER)
+Index("ix_label_images_author", func.lower(_c.author), *_ORDER)
+Index("ix_label_images_model_sha256", func.lower(_c.model_sha256))
+Index("ix_label_images_derived_from", _c.derived_from)
 
 label_classes = Table(
     "label_classes",

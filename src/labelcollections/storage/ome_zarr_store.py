@@ -267,9 +267,6 @@ class ImageStore:
         """
         version = self.ngff_version
         self._check_new_label_path(label_path)
-        for parent in _parents(label_path):
-            if not (self.path / "labels" / parent / _metadata_file(version)).exists():
-                write_plain_group(self.path / "labels" / parent, {}, version)
         staged = StagedDirectory(self.path / "labels" / label_path)
         try:
             write_multiscale_group(
@@ -297,9 +294,12 @@ class ImageStore:
         """
         self.reopen()
         self._check_new_label_path(label_path)
+        version = self.ngff_version
+        for parent in _parents(label_path):
+            if not (self.path / "labels" / parent / _metadata_file(version)).exists():
+                write_plain_group(self.path / "labels" / parent, {}, version)
         staged.publish()
         listed = [*self.label_paths(), label_path]
-        version = self.ngff_version
         write_plain_group(self.path / "labels", labels_group_metadata(listed, version), version)
         self.reopen()
 

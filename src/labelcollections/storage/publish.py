@@ -46,6 +46,7 @@ class StagedDirectory:
     def __init__(self, destination: Path) -> None:
         if destination.exists():
             raise FileExistsError(destination)
+        self._made = [folder for folder in destination.parents if not folder.exists()]
         destination.parent.mkdir(parents=True, exist_ok=True)
         self.destination = destination
         self.path = _staging_name(destination)
@@ -60,10 +61,14 @@ class StagedDirectory:
         self._release()
 
     def discard(self) -> None:
-        """Remove what was written unless it was published (safe to call in any state)."""
+        """Remove what was written unless it was published, with the folders made for it that
+        stayed empty (safe to call in any state)."""
         if self._descriptor is not None:
             shutil.rmtree(self.path, ignore_errors=True)
             self._release()
+            for folder in self._made:
+                with suppress(OSError):
+                    folder.rmdir()
 
     def _release(self) -> None:
         if self._descriptor is not None:
