@@ -73,9 +73,9 @@ class FindPage:
     next_cursor: str | None
 
 
-def _same_text(column: Any, value: str) -> ColumnElement[bool]:
-    """Case-insensitive equality that the ``lower(column)`` indexes serve."""
-    return func.lower(column) == func.lower(value)
+def fold(text: str | None) -> str | None:
+    """The case-folded copy of text that case-insensitive filters compare (``*_folded``)."""
+    return None if text is None else text.casefold()
 
 
 def filter_conditions(query: LabelImageFilter) -> list[ColumnElement[bool]]:
@@ -93,18 +93,18 @@ def filter_conditions(query: LabelImageFilter) -> list[ColumnElement[bool]]:
     conditions.extend(column == value for column, value in equal if value)
     if query.software:
         name, version = parse_software(query.software)
-        conditions.append(_same_text(c.software, name))
+        conditions.append(c.software_folded == fold(name))
         if version:
             conditions.append(c.software_version == version)
     if query.author:
-        conditions.append(_same_text(c.author, query.author))
+        conditions.append(c.author_folded == fold(query.author))
     if query.model_sha256:
-        conditions.append(_same_text(c.model_sha256, query.model_sha256))
+        conditions.append(c.model_sha256_folded == fold(query.model_sha256))
     if query.class_name:
         conditions.append(
             c.id.in_(
                 select(label_classes.c.label_image_id).where(
-                    _same_text(label_classes.c.name, query.class_name)
+                    label_classes.c.name_folded == fold(query.class_name)
                 )
             )
         )

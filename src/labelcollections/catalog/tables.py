@@ -6,9 +6,11 @@ the catalog can answer without opening stores, and ``reindex`` can compare it ex
 This is the schema at the newest migration (``migrations/versions``); the migrations, not
 ``create_all``, build it in a database. ``find`` lists label images by (image name, name,
 version), so each filter column has an index that continues with those columns: a page of a
-filtered listing is one ordered index range, whatever the size of the catalog. Text compared
-case-insensitively is indexed as ``lower(...)``. On PostgreSQL the ordering columns use the
-"C" collation, so both catalogs order text the same way (by code point).
+filtered listing is one ordered index range, whatever the size of the catalog, and a count
+reads the index alone. Text that ``find`` compares case-insensitively has a case-folded copy
+(``*_folded``, folded by Python, so both catalogs fold alike) that the index holds: an index on
+``lower(column)`` would serve the page but not an index-only count. On PostgreSQL the ordering
+columns use the "C" collation, so both catalogs order text the same way (by code point).
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    func,
 )
 
 metadata = MetaData()
@@ -81,12 +82,15 @@ label_images = Table(
     Column("shape", Text),
     Column("method", String(32), nullable=False),
     Column("software", Text),
+    Column("software_folded", Text),
     Column("software_version", Text),
     Column("author", Text),
+    Column("author_folded", Text),
     Column("created", String(40)),
     Column("model_name", Text),
     Column("model_version", Text),
     Column("model_sha256", Text),
+    Column("model_sha256_folded", Text),
     Column("training_data", Text),
     Column("reference_hash", String(80)),
     Column("content_hash", String(80)),
@@ -101,9 +105,9 @@ Index("ix_label_images_method", _c.method, *_ORDER)
 Index("ix_label_images_type", _c.label_type, *_ORDER)
 Index("ix_label_images_version", _c.version, _c.image_name, _c.name)
 Index("ix_label_images_name", _c.name, _c.image_name, _c.version)
-Index("ix_label_images_software", func.lower(_c.software), *_ORDER)
-Index("ix_label_images_author", func.lower(_c.author), *_ORDER)
-Index("ix_label_images_model_sha256", func.lower(_c.model_sha256))
+Index("ix_label_images_software", _c.software_folded, *_ORDER)
+Index("ix_label_images_author", _c.author_folded, *_ORDER)
+Index("ix_label_images_model_sha256", _c.model_sha256_folded)
 Index("ix_label_images_derived_from", _c.derived_from)
 
 label_classes = Table(
@@ -112,8 +116,9 @@ label_classes = Table(
     Column("label_image_id", String(64), ForeignKey("label_images.id"), primary_key=True),
     Column("value", BigInteger, primary_key=True),
     Column("name", Text),
+    Column("name_folded", Text),
+    Index("ix_label_classes_name", "name_folded", "label_image_id"),
 )
-Index("ix_label_classes_name", func.lower(label_classes.c.name), label_classes.c.label_image_id)
 
 memberships = Table(
     "memberships",

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from labelcollections.catalog.engine import WRITE_OPTION
+from labelcollections.catalog.queries import fold
 from labelcollections.catalog.reader import CatalogReader, TableRecord, json_text
 from labelcollections.catalog.tables import (
     ALL_TABLES,
@@ -87,14 +88,14 @@ class CatalogWriter(CatalogReader):
     """Writes (and reads) inside one write transaction."""
 
     def put_image(self, image: ReferenceImage, store: str) -> None:
-        self.connection.execute(insert(images), [_image_row(image, store)])
+        self.connection.execute(insert(images), [image_row(image, store)])
 
     def put_labels(self, image_name: str, labels: Sequence[tuple[LabelImage, str]]) -> None:
         """Add label images (with their store paths) of the image named ``image_name``."""
         self.insert_rows(
             {
-                label_images: [_label_row(label, path, image_name) for label, path in labels],
-                label_classes: [row for label, _ in labels for row in _class_rows(label)],
+                label_images: [label_row(label, path, image_name) for label, path in labels],
+                label_classes: [row for label, _ in labels for row in class_rows(label)],
             }
         )
 
@@ -106,26 +107,26 @@ class CatalogWriter(CatalogReader):
         self.connection.execute(delete(collections).where(collections.c.id == collection.id))
         self.insert_rows(
             {
-                collections: [_collection_row(collection)],
-                memberships: _membership_rows(collection),
+                collections: [collection_row(collection)],
+                memberships: membership_rows(collection),
             }
         )
 
     def put_table(self, record: TableRecord) -> None:
-        self.insert_rows(_table_rows([record]))
+        self.insert_rows(table_rows([record]))
 
     def add_entries(self, entries: Iterable[CatalogEntry]) -> None:
         """Add whole images with everything they hold, in batches of rows."""
         pending: dict[Table, list[dict[str, Any]]] = {table: [] for table in ALL_TABLES}
         for image, store, labels, image_collections, tables in entries:
-            pending[images].append(_image_row(image, store))
+            pending[images].append(image_row(image, store))
             for label, path in labels:
-                pending[label_images].append(_label_row(label, path, image.name))
-                pending[label_classes].extend(_class_rows(label))
+                pending[label_images].append(label_row(label, path, image.name))
+                pending[label_classes].extend(class_rows(label))
             for collection in image_collections:
-                pending[collections].append(_collection_row(collection))
-                pending[memberships].extend(_membership_rows(collection))
-            for table, rows in _table_rows(tables).items():
+                pending[collections].append(collection_row(collection))
+                pending[memberships].extend(membership_rows(collection))
+            for table, rows in table_rows(tables).items():
                 pending[table].extend(rows)
             if len(pending[label_images]) + len(pending[images]) >= BATCH_ROWS:
                 self.insert_rows(pending)
@@ -192,7 +193,7 @@ def _take_advisory_locks(connection: Connection, scope: str | None) -> None:
     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_id(scope)})
 
 
-def _image_row(image: ReferenceImage, store: str) -> dict[str, Any]:
+def image_row(image: ReferenceImage, store: str) -> dict[str, Any]:
     return {
         "id": image.id,
         "name": image.name,
@@ -208,7 +209,7 @@ def _image_row(image: ReferenceImage, store: str) -> dict[str, Any]:
     }
 
 
-def _label_row(label: LabelImage, store_path: str, image_name: str) -> dict[str, Any]:
+def label_row(label: LabelImage, store_path: str, image_name: str) -> dict[str, Any]:
     provenance = label.provenance
     return {
         "id": label.id,
@@ -222,12 +223,15 @@ def _label_row(label: LabelImage, store_path: str, image_name: str) -> dict[str,
         "shape": json_text(list(label.shape)),
         "method": provenance.method.value,
         "software": provenance.software,
+        "software_folded": fold(provenance.software),
         "software_version": provenance.software_version,
         "author": provenance.author,
+        "author_folded": fold(provenance.author),
         "created": provenance.created.isoformat(),
         "model_name": provenance.model_name,
         "model_version": provenance.model_version,
         "model_sha256": provenance.model_sha256,
+        "model_sha256_folded": fold(provenance.model_sha256),
         "training_data": provenance.training_data,
         "reference_hash": provenance.reference_hash,
         "content_hash": provenance.content_hash,
@@ -236,14 +240,14 @@ def _label_row(label: LabelImage, store_path: str, image_name: str) -> dict[str,
     }
 
 
-def _class_rows(label: LabelImage) -> list[dict[str, Any]]:
+def class_rows(label: LabelImage) -> list[dict[str, Any]]:
     return [
-        {"label_image_id": label.id, "value": c.value, "name": c.name}
+        {"label_image_id": label.id, "value": c.value, "name": c.name, "name_folded": fold(c.name)}
         for c in label.label_schema.classes
     ]
 
 
-def _collection_row(collection: LabelCollection) -> dict[str, Any]:
+def collection_row(collection: LabelCollection) -> dict[str, Any]:
     provenance = collection.provenance
     return {
         "id": collection.id,
@@ -257,14 +261,14 @@ def _collection_row(collection: LabelCollection) -> dict[str, Any]:
     }
 
 
-def _membership_rows(collection: LabelCollection) -> list[dict[str, Any]]:
+def membership_rows(collection: LabelCollection) -> list[dict[str, Any]]:
     return [
         {"collection_id": collection.id, "label_image_id": member, "position": position}
         for position, member in enumerate(collection.members)
     ]
 
 
-def _table_rows(records: Iterable[TableRecord]) -> dict[Table, list[dict[str, Any]]]:
+def table_rows(records: Iterable[TableRecord]) -> dict[Table, list[dict[str, Any]]]:
     """The rows of tables, their instance summaries and recorded correspondences."""
     rows: dict[Table, list[dict[str, Any]]] = {
         label_tables: [],
