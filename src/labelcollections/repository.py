@@ -659,6 +659,21 @@ class Repository:
             self.catalog.index_collection(updated)
         return updated
 
+    def collection_document(self, collection: LabelCollection) -> dict[str, Any]:
+        """The collection's RFC-8 document exactly as the repository writes it in its store."""
+        image = self.image(collection.image_id)
+        stored = self.catalog.label_images(image.id)
+        paths = document_paths(image.id, stored)
+        return to_document(collection, image, [label for label, _ in stored], paths)
+
+    def label_path(self, label: LabelImage) -> str:
+        """The label image's path below its store's ``labels/`` group."""
+        return self._label_path(label)
+
+    def store_location(self, image: ReferenceImage) -> Path:
+        """The directory of the image's OME-Zarr store."""
+        return self._store_path(image.name)
+
     # -- export / import ----------------------------------------------------------------------
 
     def export(self, image_name: str, destination: str | Path, ngff: NgffVersion = "0.5") -> Path:
