@@ -25,6 +25,7 @@ from labelcollections.model.label_schema import LabelClass, LabelSchema
 from labelcollections.model.provenance import Provenance
 from labelcollections.repository import Repository
 from labelcollections.storage.hashing import content_hash
+from labelcollections.storage.validation import validate_path
 
 Run = Callable[..., tuple[int, str, str]]
 GROUND_TRUTH = "Ground truth, curated"
@@ -156,6 +157,7 @@ def test_zipped_export_imports_without_loss(repository: Repository, tmp_path: Pa
         "nuclei_all_of_them_v1",
         "nuclei_all_of_them_v2",
     ]
+    assert "OME-Zarr" in validate_path(str(zipped))
     with Repository.init(tmp_path / "other") as other:
         other.import_store(zipped)
         assert other.verify() == []
