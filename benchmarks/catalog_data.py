@@ -52,7 +52,8 @@ TOOLS = ("cellpose", "stardist", "ilastik", "qupath", "napari", "deepcell", "omn
 TOOL_WEIGHTS = (0.25, 0.15, 0.1, 0.1, 0.1, 0.08, 0.07, 0.06, 0.05, 0.04)
 TOOL_VERSIONS = ("2.2", "3.0", "3.1", "4.0")
 FIRST = ("Ana", "Ben", "Chiara", "Dmitri", "Eva", "Farid", "Grace", "Hiro", "Ines", "Jonas",
-         "Kemal", "Lena", "Mateo", "Nadia", "Oskar", "Priya", "Quentin", "Rosa", "Sven", "Tariq")  # fmt: skip
+         "Kemal", "Lena", "Mateo", "Nadia", "Oskar", "Priya", "Quentin", "Rosa", "Sven",
+         "Tariq")  # fmt: skip
 LAST = ("Costa", "Meyer", "Rossi", "Ivanova", "Novak", "Haddad", "Kim", "Tanaka", "Silva", "Berg")
 AUTHORS = tuple(f"{first} {last}" for first in FIRST for last in LAST)
 CLASSES = (
@@ -202,7 +203,8 @@ def _chunk(
 
 def _add_image(chunk: Chunk, i: int, per_image: int, reviewed: np.ndarray) -> None:
     name = image_name(i)
-    record = {"attributes": {}, "axes": [{"name": "y", "type": "space"}, {"name": "x", "type": "space"}],
+    record = {"attributes": {},
+              "axes": [{"name": "y", "type": "space"}, {"name": "x", "type": "space"}],
               "content_hash": f"sha256:{i:064x}", "dtype": "uint16", "id": image_id(i),
               "levels": [{"path": "0", "scale": [0.5, 0.5], "shape": list(SHAPE)}],
               "name": name}  # fmt: skip

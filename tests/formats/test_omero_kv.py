@@ -29,7 +29,7 @@ from labelcollections.formats.omero_kv import (
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import Axis, LabelImage, Level
 from labelcollections.model.label_schema import LabelClass, LabelSchema
-from labelcollections.model.names import NAME_PATTERN, check_name
+from labelcollections.model.names import NAME_PATTERN, check_display_name, check_name
 from labelcollections.model.provenance import Provenance
 from labelcollections.model.vocabulary import LABEL_DTYPES, LabelType, Method
 
@@ -131,7 +131,16 @@ def _valid_name(name: str) -> bool:
     return True
 
 
+def _valid_display_name(name: str) -> bool:
+    try:
+        check_display_name(name, "test")
+    except InputError:
+        return False
+    return True
+
+
 names = st.from_regex(NAME_PATTERN, fullmatch=True).filter(_valid_name)
+display_names = st.text(min_size=1, max_size=40).filter(_valid_display_name)
 sha256 = st.from_regex(r"sha256:[0-9a-f]{64}", fullmatch=True)
 model_floats = st.floats(allow_nan=False, allow_infinity=False)
 model_ints = st.integers() | huge_ints
@@ -180,7 +189,7 @@ label_schemas = st.builds(
 label_images = st.builds(
     LabelImage,
     id=texts,
-    name=names,
+    name=display_names,
     version=names,
     image_id=texts,
     label_type=st.sampled_from(LabelType),
@@ -196,7 +205,7 @@ label_images = st.builds(
 collections = st.builds(
     LabelCollection,
     id=texts,
-    name=names,
+    name=display_names,
     image_id=texts,
     description=optional(texts),
     provenance=optional(provenances),
@@ -567,7 +576,7 @@ LABEL_ERRORS = [
     ("provenance.created", "2026-01-31T12:00:00", "provenance.created", "UTC offset"),
     ("provenance.created", "yesterday", "provenance.created", "yesterday"),
     ("provenance.content_hash", "md5:00", "provenance.content_hash", "pattern"),
-    ("label.name", "../escape", "label.name", "a name of letters"),
+    ("label.name", " padded", "label.name", "a non-empty name"),
     ("label.version", "v 2", "label.version", "a name of letters"),
     ("label.dtype", "float32", "label.dtype", "one of uint8"),
     ("omero.ref_image_id", "12a", "omero.ref_image_id", "an integer"),
@@ -644,7 +653,7 @@ COLLECTION_ERRORS = [
     ("collection.id", None, "collection.id", "missing"),
     ("collection.name", None, "collection.name", "missing"),
     ("collection.image_id", None, "collection.image_id", "missing"),
-    ("collection.name", "two words", "collection.name", "a name of letters"),
+    ("collection.name", "tab\there", "collection.name", "a non-empty name"),
     ("omero.collection_id", "x", "omero.collection_id", "an integer"),
     ("omero.ref_image_id", "-", "omero.ref_image_id", "an integer"),
     ("provenance.method", None, "provenance.method", "missing"),

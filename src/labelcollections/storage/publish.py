@@ -22,10 +22,6 @@ from typing import Any
 STAGING_PREFIX = ".staging-"
 
 
-def _staging_name(destination: Path) -> Path:
-    return destination.parent / f"{STAGING_PREFIX}{destination.name}-{uuid.uuid4().hex[:8]}"
-
-
 def _lock(descriptor: int) -> bool:
     """Take the staging lock on an open entry; False when another process holds it."""
     try:
@@ -40,25 +36,34 @@ class StagedDirectory:
 
     Writing (slow) and publishing (one rename) are separate steps, so that a caller can publish
     while holding a lock that only the rename needs. The destination must not exist when
-    publishing: published data is never rewritten.
+    publishing (published data is never rewritten), unless ``replace`` is given for a copy made
+    for others (an export): the old one is then moved aside and deleted only once the new one
+    is in place.
     """
 
-    def __init__(self, destination: Path) -> None:
-        if destination.exists():
+    def __init__(self, destination: Path, replace: bool = False) -> None:
+        if destination.exists() and not replace:
             raise FileExistsError(destination)
+        self.replace = replace
         self._made = [folder for folder in destination.parents if not folder.exists()]
         destination.parent.mkdir(parents=True, exist_ok=True)
         self.destination = destination
-        self.path = _staging_name(destination)
+        self.path = aside(destination)
         self.path.mkdir()
         self._descriptor: int | None = os.open(self.path, os.O_RDONLY)
         _lock(self._descriptor)
 
     def publish(self) -> None:
+        previous = None
         if self.destination.exists():
-            raise FileExistsError(self.destination)
+            if not self.replace:
+                raise FileExistsError(self.destination)
+            previous = aside(self.destination)
+            self.destination.rename(previous)
         self.path.rename(self.destination)
         self._release()
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
 
     def discard(self) -> None:
         """Remove what was written unless it was published, with the folders made for it that
@@ -77,12 +82,14 @@ class StagedDirectory:
 
 
 @contextmanager
-def staged_directory(destination: Path) -> Iterator[Path]:
+def staged_directory(destination: Path, replace: bool = False) -> Iterator[Path]:
     """Yield a fresh directory that becomes ``destination`` when the block ends without error.
 
-    The destination must not exist: published data is never rewritten.
+    The destination must not exist (published data is never rewritten), unless ``replace`` is
+    given for a copy made for others (an export): the old one is then moved aside and deleted
+    only once the new one is in place.
     """
-    staged = StagedDirectory(destination)
+    staged = StagedDirectory(destination, replace)
     try:
         yield staged.path
         staged.publish()
@@ -90,10 +97,15 @@ def staged_directory(destination: Path) -> Iterator[Path]:
         staged.discard()
 
 
+def aside(path: Path) -> Path:
+    """A hidden sibling name for ``path`` that no one else uses."""
+    return path.parent / f"{STAGING_PREFIX}{path.name}-{uuid.uuid4().hex[:8]}"
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     """Replace ``path`` with ``data`` as JSON in one rename (readers see old or new, never half)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = _staging_name(path)
+    temporary = aside(path)
     with temporary.open("w", encoding="utf-8") as handle:
         _lock(handle.fileno())
         json.dump(data, handle, indent=2, ensure_ascii=False)

@@ -14,6 +14,7 @@ import pytest
 import zarr
 from ome_zarr.io import parse_url
 from ome_zarr.reader import Reader
+from snapshots import snapshot
 
 from labelcollections.errors import ConflictError, InputError, NotFoundError
 from labelcollections.model.label_schema import LabelClass, LabelSchema
@@ -71,22 +72,6 @@ def add_blob(repo: Repository, collection: str, name: str) -> None:
         label_type="instance",
         provenance=provenance(),
     )
-
-
-def snapshot(repo: Repository) -> dict[str, object]:
-    """Models and pixel hashes of everything, with the repository-local paths left out."""
-    images = {image.id: image for image in repo.images()}
-    labels = {label.id: label for label in repo.label_images()}
-    return {
-        "images": images,
-        "labels": labels,
-        "collections": {c.id: c for c in repo.collections()},
-        "image pixels": {i: content_hash(repo.image_levels(img)[0]) for i, img in images.items()},
-        "label pixels": {
-            i: [content_hash(level) for level in repo.label_levels(label)]
-            for i, label in labels.items()
-        },
-    }
 
 
 def test_added_labels_carry_geometry_hashes_and_provenance(
@@ -150,7 +135,7 @@ def test_export_then_import_restores_equal_models_and_pixels(
     shapes = {
         node.zarr.path.rstrip("/").split("/")[-1]: node.data[0].shape for node in nodes if node.data
     }
-    assert shapes == {"out.ome.zarr": (520, 704), "cells@v1": (520, 704)}
+    assert shapes == {"out.ome.zarr": (520, 704), "cells_v1": (520, 704)}
     with Repository.init(tmp_path / "other", catalog=new_catalog()) as other:
         result = other.import_store(exported)
         assert result.image.name == "livecell"
@@ -180,7 +165,7 @@ def test_verify_finds_changed_pixels(repository: Repository) -> None:
     assert repository.verify() == []
     label = repository.label_image("cells@v1")
     level0 = zarr.open_array(
-        str(repository.root / "images/livecell.ome.zarr/labels/cells/cells@v1/0"), mode="r+"
+        str(repository.root / "images/livecell.ome.zarr/labels/cells_v1/0"), mode="r+"
     )
     level0[0, 0] = int(level0[0, 0]) + 1
     problems = repository.verify()

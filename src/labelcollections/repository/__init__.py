@@ -1,0 +1,190 @@
+"""The repository: OME-Zarr stores plus the catalog that indexes them (the Python API).
+
+:class:`Repository` is the public face. Each use case lives in a module of its own and takes
+the repository as its first argument; the class binds them as methods, so
+``repo.add_labels(…)`` is :func:`labels.add_labels` and a newcomer finds each use case by its
+name:
+
+==================  =================================================================
+``layout``          where things live on disk, stored names, our group attributes
+``context``         the open repository: its folder, catalog and progress display
+``references``      finding images, label images and collections by name, id or reference
+``pixels``          the pixel levels of images and label images
+``images``          adding reference images (copied, or OME-Zarr registered in place)
+``labels``          adding label images
+``tables``          instance tables, feature tables, objects by stable id
+``comparison``      comparing two segmentations, recording correspondences
+``collections``     collection documents and membership
+``queries``         ``find`` and ``lineage``
+``transfer``        export, import, writing what was pulled from OMERO
+``integrity``       ``verify`` and ``reindex``
+==================  =================================================================
+
+The stores are the truth. Writers stage their data aside without locks, then publish (rename,
+list, write documents) and index it inside one catalog write transaction on the image, so
+writers of one image publish one after another and each sees what the one before published.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from labelcollections.catalog import (
+    ENVIRONMENT_VARIABLE,
+    SQLITE_DEFAULT,
+    Catalog,
+    located,
+    parse_catalog_url,
+    recorded_url,
+    shown_url,
+)
+from labelcollections.errors import ConflictError, InputError, NotFoundError
+from labelcollections.model.names import new_id
+from labelcollections.progress import Progress
+from labelcollections.repository import (
+    collections,
+    comparison,
+    images,
+    integrity,
+    labels,
+    pixels,
+    queries,
+    references,
+    tables,
+    transfer,
+)
+from labelcollections.repository.context import RepositoryContext
+from labelcollections.repository.integrity import VerifyProblem, upgrade_catalog
+from labelcollections.repository.layout import (
+    CATALOG_FILE,
+    IMAGES_DIR,
+    MARKER_FILE,
+    REPOSITORY_FORMAT,
+    STORE_SUFFIX,
+    Layout,
+    stored_table_name,
+)
+from labelcollections.repository.tables import Instance, table_record
+from labelcollections.repository.transfer import ImportResult
+from labelcollections.storage.publish import write_json_atomic
+
+__all__ = [
+    "CATALOG_FILE",
+    "IMAGES_DIR",
+    "MARKER_FILE",
+    "STORE_SUFFIX",
+    "ImportResult",
+    "Instance",
+    "Repository",
+    "VerifyProblem",
+    "open_repository",
+    "stored_table_name",
+    "table_record",
+    "upgrade_catalog",
+]
+
+
+def open_repository(path: str | Path, progress: Progress | None = None) -> Repository:
+    """Open an existing repository (the Python API's entry point)."""
+    return Repository.open(path, progress)
+
+
+class Repository(RepositoryContext):
+    """A local repository of reference images, label images and collections."""
+
+    @classmethod
+    def init(
+        cls, path: str | Path, progress: Progress | None = None, *, catalog: str | None = None
+    ) -> Repository:
+        """Create a repository in an empty (or new) folder.
+
+        ``catalog`` is the catalog's URL (default: ``$LABELCOLLECTIONS_CATALOG``, else SQLite
+        in the folder); a PostgreSQL database must hold no catalog yet. Passwords are not taken
+        in the URL, so none is written into the repository: libpq reads them from
+        ``PGPASSWORD`` or ``~/.pgpass``.
+        """
+        layout = Layout(Path(path).expanduser().resolve())
+        if layout.marker.exists():
+            raise ConflictError(
+                str(layout.root), "repository", "a folder that is not a repository yet"
+            )
+        if layout.root.exists() and any(layout.root.iterdir()):
+            raise ConflictError(str(layout.root), "folder", "an empty or new folder")
+        url = parse_catalog_url(catalog or os.environ.get(ENVIRONMENT_VARIABLE) or SQLITE_DEFAULT)
+        if url.password is not None:
+            raise InputError(
+                shown_url(url), "catalog password", "none in the URL (use PGPASSWORD or ~/.pgpass)"
+            )
+        repository_id = new_id()
+        made = not layout.root.exists()
+        layout.images_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            Catalog.create(located(url, layout.root), owner=repository_id).close()
+        except BaseException:
+            for child in [layout.root] if made else list(layout.root.iterdir()):
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+            raise
+        recorded = {**REPOSITORY_FORMAT, "id": repository_id, "catalog": recorded_url(url)}
+        write_json_atomic(layout.marker, recorded)
+        return cls(layout.root, progress)
+
+    @classmethod
+    def open(cls, path: str | Path, progress: Progress | None = None) -> Repository:
+        """Open the repository in ``path``."""
+        layout = Layout(Path(path).expanduser().resolve())
+        if not layout.marker.is_file():
+            raise NotFoundError(
+                str(layout.root), "repository", f"a folder made by 'init' ({MARKER_FILE})"
+            )
+        return cls(layout.root, progress)
+
+    def __enter__(self) -> Repository:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # Reference images
+    add_image = images.add_image
+    image = references.image
+    image_levels = pixels.image_levels
+
+    # Label images
+    add_labels = labels.add_labels
+    label_image = references.label_image
+    label_images = labels.label_images
+    label_levels = pixels.label_levels
+
+    # Instances and tables
+    instance_table = tables.instance_table
+    instance = tables.instance
+    table = tables.table
+    add_table = tables.add_table
+    compare = comparison.compare
+
+    # Collections
+    collection = references.collection
+    add_to_collection = collections.add_to_collection
+    collection_document = collections.collection_document
+    set_omero_collection_id = collections.set_omero_collection_id
+
+    # Queries
+    find = queries.find
+    find_page = queries.find_page
+    lineage = queries.lineage
+
+    # Export and import
+    export = transfer.export
+    import_store = transfer.import_store
+    import_plan = transfer.import_plan
+
+    # Integrity
+    verify = integrity.verify
+    reindex = integrity.reindex
+
+    # Last, because inside the class body these names hide their modules from here on.
+    images = images.images
+    tables = tables.tables
+    collections = collections.collections
