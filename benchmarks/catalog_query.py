@@ -346,6 +346,13 @@ def run(args: argparse.Namespace, server: LocalPostgres, folder: Path) -> None:
     postgresql = Catalog.create(ours_url)
     sqlite = Catalog.create(f"sqlite:///{folder / 'catalog.sqlite'}")
     load(args, postgresql, ours_url, sqlite, peer_url)
+    measure(args, postgresql, sqlite, peer_url)
+    postgresql.close()
+    sqlite.close()
+
+
+def measure(args: argparse.Namespace, postgresql: Catalog, sqlite: Catalog, peer_url: str) -> None:
+    """Check that the three sides agree, then time the mix and report."""
     peer = Peer(peer_url, args.page)
 
     def peer_find(query: Query) -> tuple[int, list[int]]:
@@ -371,8 +378,6 @@ def run(args: argparse.Namespace, server: LocalPostgres, folder: Path) -> None:
                     times[name].setdefault(query.label, []).append(elapsed)
     report(mix, times)
     peer.connection.close()
-    postgresql.close()
-    sqlite.close()
 
 
 def report(mix: list[Query], times: dict[str, dict[str, list[float]]]) -> None:
