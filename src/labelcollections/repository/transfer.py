@@ -291,7 +291,7 @@ def _write_planned_labels(
     with repo.progress.task("Importing labels", len(labels)) as advance:
         for planned in labels:
             label = planned.label
-            store.add_label_group(
+            staged = store.stage_label_group(
                 planned.path,
                 planned.arrays,
                 label.axes,
@@ -301,6 +301,10 @@ def _write_planned_labels(
                 ),
                 label_attributes(label),
             )
+            try:
+                store.publish_label_group(planned.path, staged)
+            finally:
+                staged.discard()
             advance(1)
     tables = []
     for planned_table in planned_tables:

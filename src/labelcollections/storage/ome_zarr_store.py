@@ -231,25 +231,6 @@ class ImageStore:
             raise InputError(self.location, "store", "a local store for writing")
         return Path(self.location)
 
-    def add_label_group(
-        self,
-        label_path: str,
-        levels: Sequence[np.ndarray | ZarrArray],
-        axes: Sequence[Axis],
-        level_meta: Sequence[Level],
-        image_label: Mapping[str, Any],
-        our_attributes: Attributes,
-        on_level: LevelWriter | None = None,
-    ) -> None:
-        """Write a label image aside, move it into place, then list it in ``labels``."""
-        staged = self.stage_label_group(
-            label_path, levels, axes, level_meta, image_label, our_attributes, on_level
-        )
-        try:
-            self.publish_label_group(label_path, staged)
-        finally:
-            staged.discard()
-
     def stage_label_group(
         self,
         label_path: str,
