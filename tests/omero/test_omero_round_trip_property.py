@@ -25,7 +25,7 @@ classes = st.lists(
     st.builds(
         LabelClass,
         value=st.integers(0, 255),
-        name=st.one_of(st.none(), text),
+        name=st.one_of(st.none(), text.filter(bool)),
         color=st.one_of(st.none(), st.tuples(*[st.integers(0, 255)] * 4)),
     ),
     max_size=4,

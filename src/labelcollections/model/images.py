@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import BaseModel, Field, JsonValue, field_validator
 
 from labelcollections.model.label_schema import LabelSchema
 from labelcollections.model.names import check_display_name, check_name
 from labelcollections.model.provenance import Provenance, Sha256
+from labelcollections.model.records import RECORD_CONFIG
 from labelcollections.model.vocabulary import LABEL_DTYPES, Downsampling, LabelType
 
 
 class Axis(BaseModel):
     """One NGFF axis: name, type (space, time, channel) and unit."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = RECORD_CONFIG
 
     name: str
     type: str | None = None
@@ -23,7 +24,7 @@ class Axis(BaseModel):
 class Level(BaseModel):
     """One pyramid level: its array path, shape and scale (physical size of a pixel per axis)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = RECORD_CONFIG
 
     path: str
     shape: tuple[int, ...]
@@ -38,7 +39,7 @@ class ReferenceImage(BaseModel):
     otherwise the repository owns the pixels.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = RECORD_CONFIG
 
     id: str
     name: str
@@ -72,7 +73,7 @@ class LabelImage(BaseModel):
     records the older one's id in ``provenance.derived_from``.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = RECORD_CONFIG
 
     id: str
     name: str
