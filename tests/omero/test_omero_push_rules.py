@@ -107,7 +107,7 @@ def test_pull_rebuilds_from_the_pairs_when_the_json_is_missing(
 ) -> None:
     ref_id = _pushed(world, denbi_repo)
     (document,) = world.gateway.file_annotations("Image", ref_id, NS_DOCUMENT)
-    world.gateway.unlink_as_admin("Image", ref_id, document.id)
+    world.omero.unlink("Image", ref_id, document.id)
     with Repository.init(tmp_path / "pulled") as pulled:
         result = OmeroSync(pulled, world.gateway).pull(ref_id)
         assert len(result.notes) == 1 and "JSON document missing" in result.notes[0]
@@ -129,7 +129,7 @@ def test_pull_rebuilds_from_the_pairs_when_the_json_was_edited(
     (document,) = world.gateway.file_annotations("Image", ref_id, NS_DOCUMENT)
     content = json.loads(world.gateway.read_file_annotation(document.id))
     assert callable(edit)
-    world.gateway.edit_file_annotation_as_admin(document.id, json.dumps(edit(content)).encode())
+    world.omero.edit_file_annotation(document.id, json.dumps(edit(content)).encode())
     with Repository.init(tmp_path / "pulled") as pulled:
         result = OmeroSync(pulled, world.gateway).pull(ref_id)
         assert len(result.notes) == 1 and "rebuilt from the key-value pairs" in result.notes[0]
@@ -238,7 +238,7 @@ def test_pull_names_the_annotation_whose_pairs_break_the_schema(
     (found,) = OmeroSync(denbi_repo, world.gateway).find([("omero.ref_image_id", str(ref_id))])
     (annotation,) = world.gateway.map_annotations(found.kind, found.object_id, NS_LABEL_IMAGE)
     edited = [(k, "sometimes") if k == "label.type" else (k, v) for k, v in annotation.pairs]
-    world.gateway.edit_map_annotation_as_admin(annotation.id, edited)
+    world.omero.edit_map_annotation(annotation.id, edited)
     with Repository.init(tmp_path / "pulled") as pulled:
         with pytest.raises(
             InputError,
