@@ -929,7 +929,16 @@ class Repository:
             if current != local.get(incoming.id):
                 merged.append(current)
         store = self._store(image, writable=True)
-        tables = self._write_planned_labels(store, new)
+        added = {planned.label.id for planned in new}
+        tables = self._write_planned_labels(
+            store,
+            new,
+            [
+                t
+                for t in plan.tables
+                if table_record(t.name, t.attributes, t.table).label_image_id in added
+            ],
+        )
         everything = [*stored, *((planned.label, planned.path) for planned in new)]
         for collection in merged:
             self._write_collection(store, collection, image, everything)

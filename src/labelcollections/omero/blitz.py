@@ -55,10 +55,11 @@ from labelcollections.omero.gateway import (
     OmeroUser,
     Roi,
     check_image_pixels,
+    check_table,
     check_text,
     checked_pairs,
 )
-from labelcollections.omero.tables import check_table, columns_of, metadata_of, table_of
+from labelcollections.omero.tables import columns_of, metadata_of, table_of
 
 ALL_GROUPS = "-1"
 """``omero.group`` value that lets reads see every group of the user."""

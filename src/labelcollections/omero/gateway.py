@@ -45,6 +45,7 @@ __all__ = [
     "OmeroPermissionError",
     "OmeroUser",
     "Roi",
+    "check_table",
     "check_text",
     "checked_pairs",
 ]
@@ -83,6 +84,26 @@ def check_text(where: str, field: str, text: str) -> str:
     except UnicodeEncodeError:
         raise InputError(where, field, "text without lone surrogates (not valid UTF-8)") from None
     return text
+
+
+def check_table(where: str, table: pa.Table) -> None:
+    """Refuse what OMERO.tables cannot hold: nested or binary columns, text OMERO cannot
+    store."""
+    for column_field, column in zip(table.schema, table.columns, strict=True):
+        kind = column_field.type
+        name = check_text(where, "column name", column_field.name)
+        supported = (
+            pa.types.is_integer(kind)
+            or pa.types.is_floating(kind)
+            or pa.types.is_boolean(kind)
+            or pa.types.is_string(kind)
+            or pa.types.is_large_string(kind)
+        )
+        if not supported:
+            raise InputError(where, name, f"integers, floats, booleans or text (got {kind})")
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            for text in column.drop_null().to_pylist():
+                check_text(where, name, str(text))
 
 
 def checked_pairs(pairs: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
@@ -329,7 +350,7 @@ class OmeroGateway(Protocol):
     ) -> FileAnnotation:
         """Write ``table`` as an OMERO.table in the object's group and link it as a file
         annotation (ANNOTATE); ``metadata`` is kept with it. Columns are integers, floats,
-        booleans or text, without missing values; their arrow types come back on reading."""
+        booleans or text; their arrow types and missing values come back on reading."""
         ...
 
     def read_table(self, annotation_id: int) -> tuple[pa.Table, dict[str, str]]:

@@ -2,9 +2,9 @@
 
 OMERO.tables has 64-bit integer (``LongColumn``), double, boolean and fixed-width string
 columns and no missing values. Every arrow integer type travels as a ``LongColumn`` (``uint64``
-bit for bit), floats as doubles, and the arrow schema travels in the table's metadata so that
-reading restores the exact types. Tables that do not fit are refused before anything is
-written.
+bit for bit), floats as doubles; a column with missing values gets a boolean column of which
+values are present after the table's own columns. The arrow schema travels in the table's
+metadata, so reading restores the exact types and the missing values.
 """
 
 from __future__ import annotations
@@ -19,41 +19,25 @@ import pyarrow as pa
 from omero.rtypes import rstring, unwrap
 
 from labelcollections.errors import InputError
-from labelcollections.omero.gateway import check_text
 
-__all__ = ["SCHEMA_KEY", "check_table", "columns_of", "metadata_of", "table_of"]
+__all__ = ["SCHEMA_KEY", "columns_of", "metadata_of", "table_of"]
 
 SCHEMA_KEY = "labelcollections.arrow_schema"
 """Metadata key of the arrow schema (IPC, base64) of a table."""
-
-
-def check_table(where: str, table: pa.Table) -> None:
-    """Refuse what OMERO.tables cannot hold: missing values, nested or binary columns, text
-    OMERO cannot store."""
-    for column_field, column in zip(table.schema, table.columns, strict=True):
-        kind = column_field.type
-        name = check_text(where, "column name", column_field.name)
-        if column.null_count:
-            raise InputError(where, name, "a column without missing values (OMERO.tables)")
-        supported = (
-            pa.types.is_integer(kind)
-            or pa.types.is_floating(kind)
-            or pa.types.is_boolean(kind)
-            or pa.types.is_string(kind)
-            or pa.types.is_large_string(kind)
-        )
-        if not supported:
-            raise InputError(where, name, f"integers, floats, booleans or text (got {kind})")
-        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-            for text in column.to_pylist():
-                check_text(where, name, str(text))
+PRESENT = "present:"
+"""Name prefix of the boolean column telling which values of a column are present."""
 
 
 def columns_of(table: pa.Table) -> list[Any]:
-    """The OMERO.tables columns holding ``table`` (checked with :func:`check_table` first)."""
+    """The OMERO.tables columns holding ``table`` (checked with
+    :func:`~labelcollections.omero.gateway.check_table` first)."""
     columns = []
+    present = []
     for column_field, column in zip(table.schema, table.columns, strict=True):
         kind, name = column_field.type, column_field.name
+        if column.null_count:
+            present.append(omero.grid.BoolColumn(PRESENT + name, "", column.is_valid().to_pylist()))
+            column = column.fill_null(_placeholder(kind))
         if pa.types.is_integer(kind):
             values = np.asarray(column.to_numpy())
             longs = values.view(np.int64) if kind == pa.uint64() else values.astype(np.int64)
@@ -66,7 +50,16 @@ def columns_of(table: pa.Table) -> list[Any]:
             texts = [str(text) for text in column.to_pylist()]
             size = max([len(t.encode()) for t in texts] or [1]) or 1
             columns.append(omero.grid.StringColumn(name, "", size, texts))
-    return columns
+    return columns + present
+
+
+def _placeholder(kind: pa.DataType) -> Any:
+    """What stands in a missing value's place (the boolean column says it is missing)."""
+    if pa.types.is_boolean(kind):
+        return False
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        return 0
+    return ""
 
 
 def _int64(values: list[int], kind: pa.DataType) -> Any:
@@ -90,9 +83,12 @@ def table_of(columns: list[Any], metadata: Mapping[str, Any]) -> tuple[pa.Table,
     if encoded is None:
         raise InputError("OMERO.table", SCHEMA_KEY, "a table written by labelcollections")
     schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(encoded)))
+    present = {c.name.removeprefix(PRESENT): c.values for c in columns[len(schema) :]}
     arrays = []
-    for column_field, column in zip(schema, columns, strict=True):
+    for column_field, column in zip(schema, columns, strict=False):
         kind = column_field.type
         data = _int64(column.values, kind) if pa.types.is_integer(kind) else column.values
-        arrays.append(pa.array(data, type=kind))
+        valid = present.get(column_field.name)
+        mask = None if valid is None else ~np.asarray(valid, dtype=bool)
+        arrays.append(pa.array(data, type=kind, mask=mask))
     return pa.Table.from_arrays(arrays, schema=schema), values

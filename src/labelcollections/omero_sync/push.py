@@ -47,6 +47,8 @@ from labelcollections.omero_sync.mapping import (
 )
 from labelcollections.omero_sync.read import collection_annotations, documents_of
 from labelcollections.omero_sync.rules import require_annotate, require_edit, require_same_group
+from labelcollections.omero_sync.tables import check_tables, write_tables
+from labelcollections.omero_sync.undo import Undo, all_or_nothing
 from labelcollections.repository import Repository
 from labelcollections.storage.locations import is_url
 
@@ -100,37 +102,57 @@ def push(
     ref = gateway.get_image(omero_image_id)
     _check_geometry(image, ref)
     plan = _plan(repository, gateway, image, ref, collections, pixels)
-    pushed = []
-    for item in collections:
-        annotation = plan.collection_annotations.get(item.id)
-        if annotation is None:
-            annotation = gateway.link_map_annotation(
-                "Image", ref.id, NS_COLLECTION, _collection_pairs(item, None, ref)
-            )
-        pairs = _collection_pairs(item, annotation.id, ref)
-        if tuple(pairs) != annotation.pairs:
-            gateway.update_map_annotation(annotation.id, pairs)
-        pushed.append(repository.set_omero_collection_id(item.id, annotation.id))
-    created, kept = [], []
-    for label in plan.labels.values():
-        location = plan.found[label.id]
-        pairs = _label_pairs(label, location, pushed, ref)
-        if location is None:
-            kind, object_id = _write_pixels(repository, gateway, label, ref, pixels, zarr_base)
-            gateway.link_map_annotation(kind, object_id, NS_LABEL_IMAGE, pairs)
-            created.append(label.key)
-        else:
-            if tuple(pairs) != location.annotation.pairs:
-                gateway.update_map_annotation(location.annotation.id, pairs)
-            kept.append(label.key)
-    for item in pushed:
-        data = _document_bytes(repository, item)
-        existing = plan.documents.get(item.id)
-        if existing is None:
-            gateway.link_file_annotation("Image", ref.id, NS_DOCUMENT, document_name(item.id), data)
-        elif gateway.read_file_annotation(existing.id) != data:
-            gateway.replace_file_annotation(existing.id, data)
+    created: list[str] = []
+    kept: list[str] = []
+    with all_or_nothing(gateway) as undo:
+        final = []
+        for item in collections:
+            annotation = plan.collection_annotations.get(item.id)
+            if annotation is None:
+                pairs = _collection_pairs(item, None, ref)
+                annotation = gateway.link_map_annotation("Image", ref.id, NS_COLLECTION, pairs)
+                undo.created("Annotation", annotation.id)
+            _update_pairs(gateway, undo, annotation, _collection_pairs(item, annotation.id, ref))
+            final.append(item.model_copy(update={"omero_collection_id": annotation.id}))
+        for label in plan.labels.values():
+            location = plan.found[label.id]
+            pairs = _label_pairs(label, location, final, ref)
+            if location is None:
+                kind, object_id = _write_pixels(repository, gateway, label, ref, pixels, zarr_base)
+                undo.created(kind, object_id)
+                location = LabelLocation(
+                    kind,
+                    object_id,
+                    gateway.link_map_annotation(kind, object_id, NS_LABEL_IMAGE, pairs),
+                )
+                created.append(label.key)
+            else:
+                _update_pairs(gateway, undo, location.annotation, pairs)
+                kept.append(label.key)
+            write_tables(repository, gateway, undo, label, location)
+        for item in final:
+            data = _document_bytes(repository, item)
+            existing = plan.documents.get(item.id)
+            if existing is None:
+                document = gateway.link_file_annotation(
+                    "Image", ref.id, NS_DOCUMENT, document_name(item.id), data
+                )
+                undo.created("Annotation", document.id)
+            elif (old := gateway.read_file_annotation(existing.id)) != data:
+                undo.replaced(existing.id, old)
+                gateway.replace_file_annotation(existing.id, data)
+    # The repository learns the OMERO ids only once everything is in OMERO.
+    pushed = [repository.set_omero_collection_id(c.id, c.omero_collection_id or 0) for c in final]
     return PushResult(tuple(pushed), tuple(created), tuple(kept))
+
+
+def _update_pairs(
+    gateway: OmeroGateway, undo: Undo, annotation: MapAnnotation, pairs: list[tuple[str, str]]
+) -> None:
+    """Change an annotation's pairs if they differ, ready to be put back."""
+    if tuple(pairs) != annotation.pairs:
+        undo.changed(annotation)
+        gateway.update_map_annotation(annotation.id, pairs)
 
 
 def _collection_pairs(
@@ -187,6 +209,7 @@ def _plan(
                 f"one of {', '.join(LABEL_PIXEL_DTYPES)} for --pixels upload (got "
                 f"{label.dtype}); use --pixels zarr",
             )
+    check_tables(repository, [label for label in labels.values() if found[label.id] is None])
     known = {item.id: annotation for item, annotation in collection_annotations(gateway, ref)}
     documents = documents_of(gateway, ref)
     plan = _Plan(

@@ -110,7 +110,7 @@ class InMemoryOmero:
         for link in list(self.server.links(f"{kind}AnnotationLinkI")):
             parent, child = unwrap(link.getParent().getId()), unwrap(link.getChild().getId())
             if (parent, child) == (object_id, annotation_id):
-                del self.server.objects[unwrap(link.getId())]
+                self.server.delete(unwrap(link.getId()))
 
     def set_pixels_type(self, image_id: int, value: str) -> None:
         """Give an image a pixels type labelcollections does not read (``bit``, ``complex``)."""

@@ -108,10 +108,11 @@ def _linked(request: Request) -> list[Any]:
     cls, kind = request.match.group(1), request.match.group(3)
     server = request.server
     wanted = request.params.get("ns")
+    parent = request.params["id"]
     children = {
         unwrap(link.getChild().getId())
-        for link in server.links(f"{kind}AnnotationLinkI")
-        if unwrap(link.getParent().getId()) == request.params["id"] and request.visible(link)
+        for link in server.links(f"{kind}AnnotationLinkI", parent)
+        if unwrap(link.getParent().getId()) == parent and request.visible(link)
     }
     return [
         _fetched(request, server.objects[i])
@@ -159,16 +160,6 @@ def _pixels_type(request: Request) -> list[Any]:
     return [] if enum is None else [enum]
 
 
-def _linked_to(request: Request) -> list[Any]:
-    kind = request.match.group(1)
-    server = request.server
-    return [
-        server.view(request.session, link)
-        for link in server.links(f"{kind}AnnotationLinkI")
-        if unwrap(link.getChild().getId()) == request.params["id"] and request.visible(link)
-    ]
-
-
 QUERIES: list[tuple[re.Pattern[str], Handler]] = [
     (
         re.compile(
@@ -211,8 +202,4 @@ QUERIES: list[tuple[re.Pattern[str], Handler]] = [
     (re.compile(r"select e from ExternalInfo e where e\.id in \(:ids\)"), _external_infos),
     (re.compile(r"from PixelsType as p where p\.value = :value"), _pixels_type),
     (re.compile(r"from PixelsType as p where p\.value='(\w+)'"), _pixels_type),
-    (
-        re.compile(r"select link from (Image|Roi)AnnotationLink link where link\.child\.id = :id"),
-        _linked_to,
-    ),
 ]
