@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from types import TracebackType
@@ -72,6 +73,8 @@ KEEP_ALIVE_SECONDS = 300
 DELETE_POLLS = 600
 DELETE_POLL_SECONDS = 0.1
 """How long to wait for a delete the server runs in the background: at most a minute."""
+TABLES_MIMETYPE = "OMERO.tables"
+"""The mimetype of an OMERO.table's OriginalFile."""
 READ_CHUNK = 2_621_440
 """Bytes read from a file annotation per call (omero-py's own chunk size)."""
 
@@ -130,6 +133,19 @@ def file_annotation_from_omero(annotation: Any) -> FileAnnotation:
         namespace=unwrap(annotation.getNs()) or "",
         name=unwrap(original.getName()) or "",
         mimetype=unwrap(original.getMimetype()) or "",
+        group_id=id_of(details.getGroup()),
+        owner_id=id_of(details.getOwner()),
+    )
+
+
+def linked_file(annotation: Any, name: str, mimetype: str) -> FileAnnotation:
+    """Our view of a file annotation just saved (its file is not loaded; we know it)."""
+    details = annotation.getDetails()
+    return FileAnnotation(
+        id=id_of(annotation),
+        namespace=unwrap(annotation.getNs()) or "",
+        name=name,
+        mimetype=mimetype,
         group_id=id_of(details.getGroup()),
         owner_id=id_of(details.getOwner()),
     )
@@ -515,7 +531,8 @@ class BlitzOmeroGateway:
         check_image_pixels(name, pixels)
         check_text(f"Image {name!r}", "name", name)
         check_text(f"Image {name!r}", "description", description or "")
-        if group_id not in self.current_user().group_ids:
+        user = self.current_user()
+        if group_id not in user.group_ids:
             raise OmeroPermissionError(
                 f"Image {name!r}", "group", f"a group you are a member of (not {group_id})"
             )
@@ -545,7 +562,10 @@ class BlitzOmeroGateway:
             )
         with self._deleted_on_failure("Image", image_id), server_errors(f"Image {name!r}"):
             self._write_pixels(image_id, pixels, ctx)
-        return self.get_image(image_id)
+        dtype = str(pixels.dtype)
+        return OmeroImage(
+            image_id, name, group_id, user.id, size_t, size_c, size_z, size_y, size_x, dtype
+        )
 
     def read_plane(
         self,
@@ -638,7 +658,7 @@ class BlitzOmeroGateway:
         file_id = self._upload(data, name, mimetype, id_of(target.getDetails().getGroup()))
         with self._deleted_on_failure("OriginalFile", file_id):
             saved = self._save_link(kind, target, file_annotation_to_omero(namespace, file_id))
-        return self._file_annotation(id_of(saved))
+        return linked_file(saved, name, mimetype)
 
     def replace_file_annotation(self, annotation_id: int, data: bytes) -> FileAnnotation:
         """New content under the same annotation id; the previous OriginalFile is deleted, so
@@ -719,12 +739,14 @@ class BlitzOmeroGateway:
                 created.setAllMetadata(metadata_of(table, metadata), ctx)
             saved = self._save_link(kind, target, file_annotation_to_omero(namespace, file_id))
         except BaseException:
+            with suppress(omero.ServerError, Ice.Exception):
+                file_id = file_id or id_of(created.getOriginalFile(ctx))
             if file_id is not None:
                 self._delete_quietly("OriginalFile", [file_id])
             raise
         finally:
             created.close(ctx)
-        return self._file_annotation(id_of(saved))
+        return linked_file(saved, name, TABLES_MIMETYPE)
 
     def read_table(self, annotation_id: int) -> tuple[pa.Table, dict[str, str]]:
         annotation = self._annotation("FileAnnotation", annotation_id, fetch="join fetch a.file")
@@ -762,7 +784,8 @@ class BlitzOmeroGateway:
         group_id = id_of(image.getDetails().getGroup())
         with server_errors(f"Image:{image_id}"):
             saved = self._update().saveAndReturnObject(roi, context(group_id))
-        self._load_external_infos([saved])
+        with self._deleted_on_failure("Roi", id_of(saved)):
+            self._load_external_infos([saved])
         return roi_from_omero(saved, default_label=1)
 
     def rois(self, image_id: int) -> list[Roi]:
@@ -904,12 +927,23 @@ class BlitzOmeroGateway:
         return saved.getChild()
 
     def _upload(self, data: bytes, name: str, mimetype: str, group_id: int) -> int:
-        """Upload ``data`` as an OriginalFile of ``group_id`` (omero-py's own upload)."""
+        """Upload ``data`` as an OriginalFile of ``group_id`` (omero-py's own upload). The
+        file's path is unique, so a failed upload's file is found and deleted."""
+        path = f"labelcollections/{uuid.uuid4().hex}/"
         self._conn.SERVICE_OPTS.setOmeroGroup(str(group_id))
-        with server_errors(f"file {name!r}"):
-            original = self._conn.createOriginalFileFromFileObj(
-                io.BytesIO(data), "", name, len(data), mimetype=mimetype
-            )
+        try:
+            with server_errors(f"file {name!r}"):
+                original = self._conn.createOriginalFileFromFileObj(
+                    io.BytesIO(data), path, name, len(data), mimetype=mimetype
+                )
+        except BaseException:
+            params = ParametersI()
+            params.addString("path", path)
+            query = "select f.id from OriginalFile f where f.path = :path"
+            with suppress(omero.ServerError, Ice.Exception):
+                rows = self._query().projection(query, params, context(group_id))
+                self._delete_quietly("OriginalFile", [int(row[0]) for row in unwrap(rows)])
+            raise
         # The wrapper's getId() is already an int (the model object's would be an rlong).
         return int(original.getId())
 

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
@@ -293,15 +293,18 @@ def _write_pixels(
 
 
 def _label_uri(repository: Repository, label: LabelImage, zarr_base: str | None) -> str:
-    """The percent-encoded URI of the label's multiscale group (omero-label's entityId 3)."""
+    """Where the label's multiscale group is, as omero-zarr-pixel-buffer resolves an ``lsid``:
+    a plain absolute path or an ``s3://`` / ``https://`` URL, never percent-encoded (``%40``
+    names no file on disk)."""
     path = repository.label_path(label)
     if zarr_base is None:
         store = repository.store_location(repository.image(label.image_id))
-        return (store / "labels" / path).as_uri()
+        return str(store.resolve() / "labels" / path)
     base = zarr_base.rstrip("/")
-    if not is_url(base) and not base.startswith("file://"):
-        return (Path(base).expanduser().resolve() / "labels" / path).as_uri()
-    return f"{base}/labels/{quote(path)}"
+    if is_url(base):
+        return f"{base}/labels/{path}"
+    local = unquote(urlsplit(base).path) if base.startswith("file://") else base
+    return str(Path(local).expanduser().resolve() / "labels" / path)
 
 
 def _check_geometry(image: ReferenceImage, ref: OmeroImage) -> None:

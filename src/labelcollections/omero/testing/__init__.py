@@ -21,6 +21,7 @@ what a failure half-way leaves behind.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -133,6 +134,14 @@ class InMemoryOmero:
         self.server.fail_at = len(self.server.calls) + call
         if error is not None:
             self.server.failure = lambda name: error
+
+    def checkpoint(self) -> InMemoryServer:
+        """A copy of the whole server state, to :meth:`restore` later."""
+        return copy.deepcopy(self.server)
+
+    def restore(self, checkpoint: InMemoryServer) -> None:
+        """Go back to a checkpoint; sessions opened since are gone, so connect again."""
+        self.server = copy.deepcopy(checkpoint)
 
     def snapshot(self) -> dict[str, Any]:
         """Everything stored, whoever owns it: objects, pixels, files and tables."""

@@ -160,6 +160,15 @@ def _pixels_type(request: Request) -> list[Any]:
     return [] if enum is None else [enum]
 
 
+def _files_at(request: Request) -> list[Any]:
+    server = request.server
+    return [
+        [rlong(unwrap(f.getId()))]
+        for f in server.all_of(request.session, "OriginalFile", request.groups)
+        if unwrap(f.getPath()) == request.params["path"]
+    ]
+
+
 QUERIES: list[tuple[re.Pattern[str], Handler]] = [
     (
         re.compile(
@@ -200,6 +209,7 @@ QUERIES: list[tuple[re.Pattern[str], Handler]] = [
         _find,
     ),
     (re.compile(r"select e from ExternalInfo e where e\.id in \(:ids\)"), _external_infos),
+    (re.compile(r"select f\.id from OriginalFile f where f\.path = :path"), _files_at),
     (re.compile(r"from PixelsType as p where p\.value = :value"), _pixels_type),
     (re.compile(r"from PixelsType as p where p\.value='(\w+)'"), _pixels_type),
 ]

@@ -357,6 +357,12 @@ class InMemoryServer:
             for roi in [r for r in self.objects.values() if isinstance(r, omero.model.RoiI)]:
                 if unwrap(roi.getImage().getId()) == object_id:
                     deleted += self.delete(unwrap(roi.getId()))
+        if isinstance(obj, omero.model.RoiI):
+            for shape in obj.copyShapes():
+                info = shape.getDetails().getExternalInfo()
+                for part in (shape, info):
+                    if part is not None:
+                        deleted += self.delete(unwrap(part.getId()))
         if isinstance(obj, omero.model.FileAnnotationI) and obj.getFile() is not None:
             deleted += self.delete(unwrap(obj.getFile().getId()))
         if isinstance(obj, omero.model.OriginalFileI):
