@@ -246,3 +246,23 @@ def test_pull_names_the_annotation_whose_pairs_break_the_schema(
         ):
             OmeroSync(pulled, world.gateway).pull(ref_id)
         assert pulled.images() == []
+
+
+def test_text_omero_cannot_store_is_refused_before_anything_is_written(
+    world: World, denbi_repo: Repository
+) -> None:
+    """The repository keeps U+0000 (lone surrogates it refuses itself); OMERO cannot."""
+    image = denbi_repo.image("nuclei_raw")
+    denbi_repo.add_labels(
+        "nuclei_raw",
+        np.ones(image.shape, dtype="uint8"),
+        collection="nuclei_cell_analysis_1",
+        name="foreground",
+        label_type="semantic",
+        provenance=Provenance(method="manual", author="a\0b"),
+    )
+    ref = upload_reference(world.gateway, denbi_repo, "nuclei_raw", world.group.id)
+    before = world.omero.visible_state()
+    with pytest.raises(InputError, match=r"foreground@v1: provenance.author: .*U\+0000"):
+        OmeroSync(denbi_repo, world.gateway).push("nuclei_raw", ref.id)
+    assert world.omero.visible_state() == before

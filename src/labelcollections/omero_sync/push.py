@@ -31,6 +31,7 @@ from labelcollections.omero.gateway import (
     ObjectKind,
     OmeroGateway,
     OmeroImage,
+    check_text,
 )
 from labelcollections.omero_sync.find import locate
 from labelcollections.omero_sync.mapping import (
@@ -179,8 +180,15 @@ def _label_pairs(
 
 
 def _document_bytes(repository: Repository, item: LabelCollection) -> bytes:
-    document = repository.collection_document(item)
-    return json.dumps(document, indent=2, ensure_ascii=False).encode()
+    text = json.dumps(repository.collection_document(item), indent=2, ensure_ascii=False)
+    return check_text(f"collection {item.name}", "document", text).encode()
+
+
+def _check_pairs(where: str, pairs: Sequence[tuple[str, str]]) -> None:
+    """Every key and value OMERO can store, checked before the first write."""
+    for key, value in pairs:
+        check_text(where, key, key)
+        check_text(where, key, value)
 
 
 def _plan(
@@ -210,6 +218,12 @@ def _plan(
                 f"{label.dtype}); use --pixels zarr",
             )
     check_tables(repository, [label for label in labels.values() if found[label.id] is None])
+    for item in collections:
+        _check_pairs(f"collection {item.name}", _collection_pairs(item, 0, ref))
+        _document_bytes(repository, item)
+    for label in labels.values():
+        _check_pairs(label.key, _label_pairs(label, None, [], ref))
+        check_text(label.key, "name", f"{ref.name} {label.key}")
     known = {item.id: annotation for item, annotation in collection_annotations(gateway, ref)}
     documents = documents_of(gateway, ref)
     plan = _Plan(

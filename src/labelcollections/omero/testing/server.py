@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
+import Glacier2
 import numpy as np
 import omero
 import omero.model
@@ -143,7 +144,7 @@ class InMemoryServer:
                 session = Session(str(uuid.uuid4()), user.id, user.default_group)
                 self.sessions[session.uuid] = session
                 return session
-        raise omero.AuthenticationException(None, None, f"login failed for {name!r}")
+        raise Glacier2.PermissionDeniedException(f"Password check failed for {name!r}")
 
     def session(self, key: str) -> Session:
         session = self.sessions.get(key)
