@@ -75,9 +75,10 @@ def locate(gateway: OmeroGateway, label_id: str, ref_id: int) -> LabelLocation |
 def pushed_label(
     gateway: OmeroGateway, ref: OmeroImage, reference: str
 ) -> tuple[LabelImage, LabelLocation]:
-    """A label image of ``ref`` by id, ``name@version`` or unique name."""
+    """A label image of ``ref`` by ``<id>``, ``<name>@<version>`` or
+    ``Image:<id>/<name>@<version>``."""
     candidates = [
-        (location.label, location)
+        (location.label, f"Image:{ref.id}", location)
         for location in label_locations(gateway, [("omero.ref_image_id", str(ref.id))])
     ]
     return choose_label(reference, candidates, f"a label image pushed to Image:{ref.id}")
