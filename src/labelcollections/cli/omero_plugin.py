@@ -58,7 +58,7 @@ class LabelCollectionsControl(BaseControl):  # type: ignore[misc]
 
     def run(self, args: Any) -> None:
         """Run one verb on the session of ``omero login``."""
-        gateway = BlitzOmeroGateway.from_client(self.ctx.conn(args), joined=True)
+        gateway = BlitzOmeroGateway.from_client(self.ctx.conn(args))
         try:
             omero_commands.main(
                 args=[args.verb, *args.arguments],

@@ -438,9 +438,10 @@ class BlitzOmeroGateway:
     had created before raising.
     """
 
-    def __init__(self, connection: Any, joined: bool) -> None:
+    def __init__(self, connection: Any, joined: bool, borrowed: bool = False) -> None:
         self._conn = connection
         self._joined = joined
+        self._borrowed = borrowed
         self._pixels: tuple[int, OmeroImage, Any] | None = None
 
     @classmethod
@@ -473,14 +474,15 @@ class BlitzOmeroGateway:
         except Ice.Exception as error:
             raise InputError(source, "connection", f"a reachable OMERO server ({error})") from None
         client.enableKeepAlive(KEEP_ALIVE_SECONDS)
-        return cls.from_client(client, joined=bool(session_key))
+        if session_key:
+            client.getSession().detachOnDestroy()
+        return cls(BlitzGateway(client_obj=client), joined=bool(session_key))
 
     @classmethod
-    def from_client(cls, client: Any, joined: bool = True) -> BlitzOmeroGateway:
-        """A gateway on a client whose session is open; a joined session is left open."""
-        if joined:
-            client.getSession().detachOnDestroy()
-        return cls(BlitzGateway(client_obj=client), joined)
+    def from_client(cls, client: Any) -> BlitzOmeroGateway:
+        """A gateway on someone else's client whose session is open (the ``omero`` command's):
+        closing the gateway leaves the client and its session as they were."""
+        return cls(BlitzGateway(client_obj=client), joined=True, borrowed=True)
 
     @property
     def session_key(self) -> str:
@@ -489,9 +491,11 @@ class BlitzOmeroGateway:
         return str(self._conn.c.getSessionId())
 
     def close(self) -> None:
-        """Kill the session this gateway created, or only detach from a joined one."""
+        """Kill the session this gateway created, or only detach from a joined one; leave a
+        borrowed client (:meth:`from_client`) open."""
         self._close_pixels()
-        self._conn.close(hard=not self._joined)
+        if not self._borrowed:
+            self._conn.close(hard=not self._joined)
 
     def __enter__(self) -> BlitzOmeroGateway:
         return self
