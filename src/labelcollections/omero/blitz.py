@@ -198,10 +198,10 @@ def mask_from_omero(mask: Any, label: int) -> MaskShape:
     packed = mask.getBytes()
     return MaskShape(
         label=label,
-        x=int(mask.getX().getValue()),
-        y=int(mask.getY().getValue()),
-        width=int(mask.getWidth().getValue()),
-        height=int(mask.getHeight().getValue()),
+        x=int(unwrap(mask.getX()) or 0),  # unset on Masks made elsewhere: the origin
+        y=int(unwrap(mask.getY()) or 0),
+        width=int(unwrap(mask.getWidth()) or 0),
+        height=int(unwrap(mask.getHeight()) or 0),
         bytes=b"" if packed is None else bytes(packed),
         z=unwrap(mask.getTheZ()),
         t=unwrap(mask.getTheT()),

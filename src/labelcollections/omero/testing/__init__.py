@@ -25,10 +25,9 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import omero
 import omero.model
-from omero.rtypes import rstring, unwrap
+from omero.rtypes import unwrap
 
 from labelcollections.errors import InputError
 from labelcollections.omero.blitz import BlitzOmeroGateway
@@ -129,11 +128,9 @@ class InMemoryOmero:
         """Every service call so far, as ``Service.method``."""
         return self.server.calls
 
-    def fail_at(self, call: int, error: Any = None) -> None:
-        """Make the ``call``-th service call from now fail (once) with ``error``."""
+    def fail_at(self, call: int) -> None:
+        """Make the ``call``-th service call from now fail (once, ``InternalException``)."""
         self.server.fail_at = len(self.server.calls) + call
-        if error is not None:
-            self.server.failure = lambda name: error
 
     def checkpoint(self) -> InMemoryServer:
         """A copy of the whole server state, to :meth:`restore` later."""
@@ -142,10 +139,6 @@ class InMemoryOmero:
     def restore(self, checkpoint: InMemoryServer) -> None:
         """Go back to a checkpoint; sessions opened since are gone, so connect again."""
         self.server = copy.deepcopy(checkpoint)
-
-    def snapshot(self) -> dict[str, Any]:
-        """Everything stored, whoever owns it: objects, pixels, files and tables."""
-        return self.server.snapshot()
 
     def visible_state(self) -> dict[str, Any]:
         """What users can see, without the ids of OriginalFiles (a restored file annotation
@@ -175,15 +168,6 @@ class InMemoryOmero:
         )
         pixels = {i: p.data.tobytes() for i, p in server.pixels.items()}
         return {"objects": state, "orphan files": orphans, "pixels": pixels}
-
-    def rename(self, image_id: int, name: str) -> None:
-        """Rename an image (as its owner would in OMERO.web)."""
-        self.server.objects[image_id].setName(rstring(name))
-
-    def image_pixels(self, image_id: int) -> np.ndarray:
-        """The pixels (TCZYX) the server holds for an image."""
-        image = self.server.objects[image_id]
-        return self.server.pixels[unwrap(image.getPrimaryPixels().getId())].data
 
 
 def _without_file(text: str) -> str:

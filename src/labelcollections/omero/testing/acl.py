@@ -5,6 +5,7 @@
   and the group's owners (leaders) see a member's objects; administrators see everything;
 * annotating (linking annotations and ROIs): the owner; any member of a read-annotate or
   read-write group; a group owner in a read-only, read-annotate or read-write group;
+  administrators;
 * editing and deleting: the owner; any member of a read-write group; a group owner in a group
   that is not private; administrators;
 * linking one's objects to another's (e.g. Dataset–Image): as editing.
@@ -51,7 +52,7 @@ def can_read(actor: Actor, owner_id: int, group_id: int, permissions: str) -> bo
 def can_annotate(actor: Actor, owner_id: int, group_id: int, permissions: str) -> bool:
     if not can_read(actor, owner_id, group_id, permissions):
         return False
-    if owner_id == actor.user_id:
+    if owner_id == actor.user_id or actor.admin:
         return True
     if permissions in (LEVELS["read-annotate"], LEVELS["read-write"]):
         return True

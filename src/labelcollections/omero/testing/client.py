@@ -75,12 +75,6 @@ class ServiceFactory:
         self._server.session(self._session.uuid).keep_alives += 1
         return True
 
-    def setSecurityContext(self, context: Any, ctx: dict[str, str] | None = None) -> Any:
-        group_id = int(omero.rtypes.unwrap(context.getId()))
-        self._server.read_groups(self._session, {"omero.group": str(group_id)})
-        self._session.group_id = group_id
-        return context
-
     def ice_getIdentity(self) -> Any:
         identity = services._Identity(self._session.uuid)
         return identity
@@ -102,12 +96,6 @@ class _ImplicitContext:
     def getContext(self) -> dict[str, str]:
         return dict(self._context)
 
-    def put(self, key: str, value: str) -> None:
-        self._context[key] = value
-
-    def get(self, key: str) -> str:
-        return self._context.get(key, "")
-
 
 class _Properties:
     def __init__(self, values: dict[str, str]) -> None:
@@ -119,21 +107,6 @@ class _Properties:
     def setProperty(self, key: str, value: str) -> None:
         self._values[key] = value
 
-    def getPropertiesForPrefix(self, prefix: str) -> dict[str, str]:
-        return {k: v for k, v in self._values.items() if k.startswith(prefix)}
-
-
-class _Communicator:
-    def __init__(self, properties: _Properties, context: _ImplicitContext) -> None:
-        self._properties = properties
-        self._context = context
-
-    def getProperties(self) -> _Properties:
-        return self._properties
-
-    def getImplicitContext(self) -> _ImplicitContext:
-        return self._context
-
 
 class InMemoryClient:
     """An ``omero.client`` connected to the in-memory server."""
@@ -142,7 +115,6 @@ class InMemoryClient:
         self._server = server
         self._properties = _Properties({"omero.host": HOST, "omero.port": str(port)})
         self._context = _ImplicitContext()
-        self.ic = _Communicator(self._properties, self._context)
         self.sf: ServiceFactory | None = None
         self._session: Session | None = None
         self.keep_alive: int = 0
@@ -203,26 +175,11 @@ class InMemoryClient:
     def getProperty(self, key: str) -> str:
         return self._properties.getProperty(key)
 
-    def getPropertyMap(self, properties: Any = None) -> dict[str, str]:
-        return dict(self._properties._values)
-
     def getImplicitContext(self) -> _ImplicitContext:
         return self._context
-
-    def getCommunicator(self) -> _Communicator:
-        return self.ic
 
     def isSecure(self) -> bool:
         return True
 
     def setAgent(self, agent: str) -> None:
         self._properties.setProperty("omero.agent", agent)
-
-    def setIP(self, ip: str) -> None:
-        self._properties.setProperty("omero.ip", ip)
-
-    def getStatefulServices(self) -> list[Any]:
-        return []
-
-    def getRouter(self, communicator: Any) -> Any:
-        return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
@@ -23,7 +23,7 @@ import omero
 import omero.model
 from omero.rtypes import rlong, rstring, rtime, unwrap
 
-from labelcollections.omero.testing.acl import LEVELS, Actor, can_annotate, can_read, restrictions
+from labelcollections.omero.testing.acl import Actor, can_annotate, can_read, restrictions
 
 __all__ = ["PIXELS_TYPES", "InMemoryServer", "Session", "StoredPixels", "clone", "is_a"]
 
@@ -101,9 +101,7 @@ class InMemoryServer:
         self.pyramids_wait = False
         self.calls: list[str] = []
         self.fail_at: int | None = None
-        self.failure: Callable[[str], Exception] = lambda name: omero.InternalException(
-            None, None, f"injected failure in {name}"
-        )
+
         self.pixels_types = {}
         for value in PIXELS_TYPES:
             enum = omero.model.PixelsTypeI(self.new_id(), True)
@@ -120,7 +118,7 @@ class InMemoryServer:
         self.calls.append(name)
         if self.fail_at is not None and len(self.calls) == self.fail_at:
             self.fail_at = None
-            raise self.failure(name)
+            raise omero.InternalException(None, None, f"injected failure in {name}")
 
     # -- users, groups and sessions ------------------------------------------------------------
 
@@ -382,17 +380,6 @@ class InMemoryServer:
     def _linked(self, annotation_id: int) -> bool:
         return any(True for cls in LINKS for _ in self.links(cls, annotation_id))
 
-    # -- what tests compare --------------------------------------------------------------------
-
-    def snapshot(self) -> dict[str, Any]:
-        """Every stored object (as its class, details and fields), pixel and file contents."""
-        return {
-            "objects": {i: snapshot_of(obj) for i, obj in self.objects.items()},
-            "files": dict(self.files),
-            "pixels": {i: p.data.tobytes() for i, p in self.pixels.items()},
-            "tables": {i: repr(t) for i, t in self.tables.items()},
-        }
-
 
 COPIED = (
     omero.model.IObject,
@@ -468,8 +455,3 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "val"):
         return unwrap(value)
     return value if isinstance(value, (str, int, float, bool, bytes, type(None))) else repr(value)
-
-
-def level_of(permissions: str) -> str:
-    """The level name of a permission string."""
-    return next(name for name, text in LEVELS.items() if text == permissions)

@@ -87,9 +87,6 @@ class Query(Service):
             return None
         return self._server.view(self._session, found)
 
-    def get(self, cls: str, object_id: int, ctx: Ctx = None) -> Any:
-        return self._server.view(self._session, self._server.stored(self._session, cls, object_id))
-
     def findByQuery(self, query: str, params: Any, ctx: Ctx = None) -> Any:
         rows = run_query(self._server, self._session, query, params, ctx)
         if len({id(row) for row in rows}) > 1:
@@ -111,11 +108,6 @@ class Update(Service):
 
     def saveAndReturnObject(self, graph: Any, ctx: Ctx = None) -> Any:
         return self._server.view(self._session, self._save(graph, ctx))
-
-    def deleteObject(self, obj: Any, ctx: Ctx = None) -> None:
-        stored = self._server.stored(self._session, type(obj).__name__[:-1], unwrap(obj.getId()))
-        self._server.require_edit(self._session, stored)
-        self._server.delete(unwrap(obj.getId()))
 
     def _save(self, graph: Any, ctx: Ctx) -> Any:
         graph = copy.deepcopy(graph)
@@ -205,18 +197,12 @@ class Config(Service):
     def getConfigValue(self, key: str, ctx: Ctx = None) -> str:
         return self._server.config.get(key, "")
 
-    def getClientConfigValues(self, ctx: Ctx = None) -> dict[str, str]:
-        return {}
-
 
 class SessionService(Service):
     """ISession: the session objects clients ask for after logging in."""
 
     def getSession(self, key: str, ctx: Ctx = None) -> Any:
         return self._server.session_object(self._server.session(key))
-
-    def getReferenceCount(self, key: str, ctx: Ctx = None) -> int:
-        return 1
 
 
 class Container(Service):
@@ -284,8 +270,6 @@ class Pixels(Service):
         pixels.setImage(omero.model.ImageI(image_id, False))
         shape = (size_t, len(channels), size_z, size_y, size_x)
         dtype = {"float": "float32", "double": "float64"}.get(value, value)
-        if dtype in ("bit", "complex", "double-complex"):
-            dtype = {"bit": "bool", "complex": "complex64", "double-complex": "complex128"}[dtype]
         big = size_x > int(server.config["omero.pixeldata.max_plane_width"]) or size_y > int(
             server.config["omero.pixeldata.max_plane_height"]
         )
@@ -321,9 +305,6 @@ class RawFileStore(Service):
 
     def read(self, position: int, length: int, ctx: Ctx = None) -> bytes:
         return self._server.files[self._current()][position : position + length]
-
-    def size(self, ctx: Ctx = None) -> int:
-        return len(self._server.files[self._current()])
 
     def save(self, ctx: Ctx = None) -> Any:
         file_id = self._current()
@@ -407,9 +388,6 @@ class _Handle:
 
     def getResponse(self, ctx: Ctx = None) -> Any:
         return self._response
-
-    def getStatus(self, ctx: Ctx = None) -> Any:
-        return omero.cmd.Status()
 
     def close(self, ctx: Ctx = None) -> None:
         """Nothing to release."""
