@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
+from labelcollections.model.images import LabelImage
+from labelcollections.model.provenance import Provenance
 from labelcollections.omero.blitz import BlitzOmeroGateway
 from labelcollections.omero.gateway import OmeroGateway, OmeroGroup, OmeroImage, OmeroUser
 from labelcollections.omero.testing import InMemoryOmero
@@ -75,3 +77,31 @@ def upload_reference(
     image = repository.image(image_name)
     pixels = np.asarray(repository.image_levels(image)[0][...])
     return gateway.create_image(image.name, to_tczyx(pixels, image.axis_names), group_id)
+
+
+def add_version(repository: Repository) -> LabelImage:
+    """nuclei_segmentation@v2 of the BioHackathon collection: v1 without its object 1."""
+    v1 = repository.label_image("nuclei_segmentation@v1")
+    pixels = np.asarray(repository.label_levels(v1)[0][...])
+    return repository.add_labels(
+        "nuclei_raw",
+        np.where(pixels == 1, 0, pixels),
+        collection="nuclei_cell_analysis_1",
+        name="nuclei_segmentation",
+        version="v2",
+        label_type="instance",
+        provenance=Provenance(method="manual", derived_from=v1.id),
+    )
+
+
+def add_foreground(repository: Repository, author: str) -> LabelImage:
+    """A semantic label image ``foreground`` in the BioHackathon collection."""
+    image = repository.image("nuclei_raw")
+    return repository.add_labels(
+        "nuclei_raw",
+        np.ones(image.shape, dtype="uint8"),
+        collection="nuclei_cell_analysis_1",
+        name="foreground",
+        label_type="semantic",
+        provenance=Provenance(method="manual", author=author),
+    )

@@ -3,30 +3,14 @@ exactly as before the push, and pushing again then succeeds."""
 
 from __future__ import annotations
 
-import numpy as np
 import omero
 import pytest
-from omero_helpers import new_world, upload_reference
+from omero_helpers import add_version, new_world, upload_reference
 
 from labelcollections.errors import InputError
-from labelcollections.model.provenance import Provenance
 from labelcollections.omero_sync import push, read_collections
 from labelcollections.omero_sync.mapping import NS_DOCUMENT
 from labelcollections.repository import Repository
-
-
-def add_version(repository: Repository) -> None:
-    v1 = repository.label_image("nuclei_segmentation@v1")
-    pixels = np.asarray(repository.label_levels(v1)[0][...])
-    repository.add_labels(
-        "nuclei_raw",
-        np.where(pixels == 1, 0, pixels),
-        collection="nuclei_cell_analysis_1",
-        name="nuclei_segmentation",
-        version="v2",
-        label_type="instance",
-        provenance=Provenance(method="manual", derived_from=v1.id),
-    )
 
 
 @pytest.mark.slow

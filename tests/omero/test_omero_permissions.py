@@ -9,11 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from omero_helpers import World, upload_reference
+from omero_helpers import World, add_foreground, upload_reference
 
 from labelcollections.errors import InputError
 from labelcollections.formats.omero_kv import NS_LABEL_IMAGE
-from labelcollections.model.provenance import Provenance
 from labelcollections.omero.gateway import (
     MixedGroupError,
     OmeroNotFoundError,
@@ -140,15 +139,7 @@ def test_a_member_may_change_the_owners_push_only_in_a_read_write_group(
         unchanged = world.omero.visible_state()
         sync.push("nuclei_raw", ref.id)  # nothing to change: no right needed
         assert world.omero.visible_state() == unchanged
-    image = denbi_repo.image("nuclei_raw")
-    denbi_repo.add_labels(
-        "nuclei_raw",
-        np.ones(image.shape, dtype="uint8"),
-        collection="nuclei_cell_analysis_1",
-        name="foreground",
-        label_type="semantic",
-        provenance=Provenance(method="manual", author="bob"),
-    )
+    add_foreground(denbi_repo, "bob")
     before = world.omero.visible_state()
     if level == "read-write":
         sync.push("nuclei_raw", ref.id)

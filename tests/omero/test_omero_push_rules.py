@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from omero_helpers import World, upload_reference
+from omero_helpers import World, add_foreground, add_version, upload_reference
 
 from labelcollections.errors import ConflictError, InputError
 from labelcollections.formats.omero_kv import NS_COLLECTION, NS_LABEL_IMAGE
@@ -166,17 +166,7 @@ def test_a_second_pull_brings_only_the_new_versions(
     ref_id = _pushed(world, denbi_repo)
     with Repository.init(tmp_path / "colleague") as colleague:
         OmeroSync(colleague, world.gateway).pull(ref_id)
-        v1 = denbi_repo.label_image("nuclei_segmentation@v1")
-        pixels = np.asarray(denbi_repo.label_levels(v1)[0][...])
-        denbi_repo.add_labels(
-            "nuclei_raw",
-            np.where(pixels == 1, 0, pixels),
-            collection="nuclei_cell_analysis_1",
-            name="nuclei_segmentation",
-            version="v2",
-            label_type="instance",
-            provenance=Provenance(method="manual", derived_from=v1.id),
-        )
+        add_version(denbi_repo)
         OmeroSync(denbi_repo, world.gateway).push("nuclei_raw", ref_id)
         result = OmeroSync(colleague, world.gateway).pull(ref_id)
         assert [label.key for label in result.labels] == ["nuclei_segmentation@v2"]
@@ -252,15 +242,7 @@ def test_text_omero_cannot_store_is_refused_before_anything_is_written(
     world: World, denbi_repo: Repository
 ) -> None:
     """The repository keeps U+0000 (lone surrogates it refuses itself); OMERO cannot."""
-    image = denbi_repo.image("nuclei_raw")
-    denbi_repo.add_labels(
-        "nuclei_raw",
-        np.ones(image.shape, dtype="uint8"),
-        collection="nuclei_cell_analysis_1",
-        name="foreground",
-        label_type="semantic",
-        provenance=Provenance(method="manual", author="a\0b"),
-    )
+    add_foreground(denbi_repo, "a\0b")
     ref = upload_reference(world.gateway, denbi_repo, "nuclei_raw", world.group.id)
     before = world.omero.visible_state()
     with pytest.raises(InputError, match=r"foreground@v1: provenance.author: .*U\+0000"):
