@@ -19,6 +19,7 @@ from omero.rtypes import rdouble, rstring
 from omero_helpers import World, new_world
 
 from labelcollections.errors import InputError
+from labelcollections.omero.gateway import OmeroPermissionError
 from labelcollections.omero.testing import InMemoryOmero
 
 
@@ -122,3 +123,15 @@ def test_checkpoints_restore_everything() -> None:
     assert omero_server.visible_state()["objects"]
     omero_server.restore(start)
     assert omero_server.visible_state()["objects"] == {}
+
+
+def test_a_group_owner_edits_members_annotations_in_a_private_group_but_does_not_annotate() -> None:
+    world = new_world("private")
+    image_id = image_of(world)
+    annotation = world.gateway.link_map_annotation("Image", image_id, "ns", [("k", "v")])
+    world.act_as(world.omero.add_user("carol", [world.group], owner_of=[world.group]))
+    assert world.gateway.can_edit_annotation(annotation.id)
+    assert world.gateway.update_map_annotation(annotation.id, [("k", "w")]).pairs == (("k", "w"),)
+    assert not world.gateway.can_annotate("Image", image_id)
+    with pytest.raises(OmeroPermissionError, match="ANNOTATE"):
+        world.gateway.link_map_annotation("Image", image_id, "ns", [("k", "x")])

@@ -188,3 +188,20 @@ def test_the_prototypes_stores_round_trip_as_zarr_backed_masks(
         with Repository.init(tmp_path / "pulled") as pulled:
             OmeroSync(pulled, world.gateway).pull(ref.id)
             assert_same(original, pulled)
+
+
+def test_a_first_push_uploads_each_document_through_omero_pys_own_upload(
+    world: World, denbi_repo: Repository
+) -> None:
+    ref = upload_reference(world.gateway, denbi_repo, "nuclei_raw", world.group.id)
+    start = len(world.omero.calls)
+    OmeroSync(denbi_repo, world.gateway).push("nuclei_raw", ref.id)
+    calls = world.omero.calls[start:]
+    # BlitzGateway.createOriginalFileFromFileObj: the OriginalFile, then its bytes.
+    assert calls.count("RawFileStore.write") == 1 and calls.count("RawFileStore.save") == 1
+    (document,) = world.gateway.file_annotations("Image", ref.id, NS_DOCUMENT)
+    collection = denbi_repo.collection("nuclei_cell_analysis_1")
+    expected = json.loads(json.dumps(denbi_repo.collection_document(collection)))
+    assert json.loads(world.gateway.read_file_annotation(document.id)) == expected
+    assert document.name == f"labelcollections-{collection.id}.json"
+    assert world.omero.visible_state()["orphan files"] == []

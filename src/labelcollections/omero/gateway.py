@@ -1,10 +1,11 @@
 """The OMERO port: the few server operations label collections need, and what crosses them.
 
-Use cases talk to an :class:`OmeroGateway`; ``blitz.py`` implements it with omero-py and
-``memory.py`` in memory with the same rules, so every use case runs (and is tested) without a
-server. Everything crossing the port is a plain frozen dataclass, never an omero-py object.
+Use cases talk to an :class:`OmeroGateway`; ``blitz.py`` implements it with omero-py (the one
+implementation), and tests run it on the in-memory OMERO of :mod:`labelcollections.omero.testing`.
+Everything crossing the port is a plain frozen dataclass, never an omero-py object, so the use
+cases import no omero-py.
 
-OMERO rules every implementation keeps (see docs/omero.md):
+OMERO rules the server keeps and the adapter reports as our errors (see docs/omero.md):
 
 * every object, annotation and link has an owner and lives in exactly one group;
 * linking objects of different groups is refused (``MIXED GROUP``, :class:`MixedGroupError`);
@@ -282,7 +283,7 @@ class OmeroGateway(Protocol):
 
     def can_edit_annotation(self, annotation_id: int) -> bool:
         """Whether the user may change an annotation (``canEdit``): its owner, a read-write
-        group's members, or the owners of a group that is not private."""
+        group's members, or the group's owners."""
         ...
 
     def link_map_annotation(

@@ -6,9 +6,10 @@
 * annotating (linking annotations and ROIs): the owner; any member of a read-annotate or
   read-write group; a group owner in a read-only, read-annotate or read-write group;
   administrators;
-* editing and deleting: the owner; any member of a read-write group; a group owner in a group
-  that is not private; administrators;
-* linking one's objects to another's (e.g. Dataset–Image): as editing.
+* editing and deleting: the owner; any member of a read-write group; the group's owners, in a
+  private group too; administrators;
+* linking one's objects to another's (e.g. Dataset–Image): as editing, except that a group
+  owner may not link to members' data in a private group (nor annotate it).
 
 The restrictions land in ``details.permissions`` of every object the server returns, so
 ``canAnnotate()``, ``canEdit()``, ``canLink()`` and ``canDelete()`` answer as on a server.
@@ -62,11 +63,9 @@ def can_annotate(actor: Actor, owner_id: int, group_id: int, permissions: str) -
 def can_edit(actor: Actor, owner_id: int, group_id: int, permissions: str) -> bool:
     if not can_read(actor, owner_id, group_id, permissions):
         return False
-    if owner_id == actor.user_id or actor.admin:
+    if owner_id == actor.user_id or actor.admin or group_id in actor.leader_of:
         return True
-    if permissions == LEVELS["read-write"]:
-        return True
-    return group_id in actor.leader_of and permissions != LEVELS["private"]
+    return permissions == LEVELS["read-write"]
 
 
 def restrictions(actor: Actor, owner_id: int, group_id: int, permissions: str) -> list[bool]:
@@ -74,4 +73,5 @@ def restrictions(actor: Actor, owner_id: int, group_id: int, permissions: str) -
     edit = can_edit(actor, owner_id, group_id, permissions)
     annotate = can_annotate(actor, owner_id, group_id, permissions)
     owner = owner_id == actor.user_id or actor.admin
-    return [not edit, not edit, not edit, not annotate, not owner, not actor.admin]
+    link = edit and (owner or permissions != LEVELS["private"])
+    return [not link, not edit, not edit, not annotate, not owner, not actor.admin]
