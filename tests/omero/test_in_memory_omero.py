@@ -135,3 +135,26 @@ def test_a_group_owner_edits_members_annotations_in_a_private_group_but_does_not
     assert not world.gateway.can_annotate("Image", image_id)
     with pytest.raises(OmeroPermissionError, match="ANNOTATE"):
         world.gateway.link_map_annotation("Image", image_id, "ns", [("k", "x")])
+
+
+def test_a_refused_save_stores_nothing() -> None:
+    world = new_world("read-write")
+    image_id = image_of(world)
+    other = world.omero.add_group("other", "read-write")
+    world.act_as(world.omero.add_user("bob", [world.group, other]))
+    mine = world.gateway.create_image("mine", np.zeros((1, 1, 1, 2, 2), "uint8"), other.id)
+    before = world.omero.visible_state()
+    update = world.gateway._conn.getUpdateService()
+    with pytest.raises(omero.GroupSecurityViolation, match="MIXED GROUP"):
+        update.saveObject(
+            link(mine.id, new_annotation([("k", "v")])), {"omero.group": str(world.group.id)}
+        )
+    roi = RoiI()
+    roi.setImage(ImageI(image_id, False))
+    text = MaskI()
+    text.setTextValue(rstring("a\0b"))
+    roi.addShape(MaskI())
+    roi.addShape(text)
+    with pytest.raises(omero.InternalException, match="0x00"):
+        update.saveObject(roi, {"omero.group": str(world.group.id)})
+    assert world.omero.visible_state() == before

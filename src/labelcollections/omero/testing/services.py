@@ -110,51 +110,68 @@ class Update(Service):
         return self._server.view(self._session, self._save(graph, ctx))
 
     def _save(self, graph: Any, ctx: Ctx) -> Any:
+        """Save a new object or link (with a new annotation), or an update. Like the server's
+        transaction, every rule is checked before anything is stored."""
         graph = copy.deepcopy(graph)
         server, session = self._server, self._session
         if graph.getId() is not None:
             return self._update(graph)
         group_id = server.write_group(session, ctx)
-        name = type(graph).__name__
-        if name in LINKS:
-            parent = self._reference(graph.getParent())
-            server.require_annotate(session, parent)
-            child = graph.getChild()
-            child = self._reference(child) if child.getId() is not None else self._new(child, ctx)
-            server.require_same_group([parent, child], group_id)
-            graph.setParent(type(parent)(unwrap(parent.getId()), False))
-            graph.setChild(type(child)(unwrap(child.getId()), False))
-            server.own(session, graph, group_id)
-            stored = copy.deepcopy(graph)
-            stored.setChild(child)
-            return stored
-        return self._new(graph, ctx)
+        if type(graph).__name__ not in LINKS:
+            self._check_new(graph, group_id)
+            return self._store_new(graph, group_id)
+        parent = self._reference(graph.getParent())
+        server.require_annotate(session, parent)
+        child = graph.getChild()
+        new_child = child.getId() is None
+        if new_child:
+            self._check_new(child, group_id)
+        else:
+            child = self._reference(child)
+        server.require_same_group([parent] if new_child else [parent, child], group_id)
+        if new_child:
+            child = self._store_new(child, group_id)
+        graph.setParent(type(parent)(unwrap(parent.getId()), False))
+        graph.setChild(type(child)(unwrap(child.getId()), False))
+        server.own(session, graph, group_id)
+        stored = copy.deepcopy(graph)
+        stored.setChild(child)
+        return stored
 
-    def _new(self, obj: Any, ctx: Ctx) -> Any:
-        server, session = self._server, self._session
-        group_id = server.write_group(session, ctx)
+    def _check_new(self, obj: Any, group_id: int) -> None:
+        """The rules a new object must meet: text PostgreSQL stores, references the user may
+        read (and annotate, for a ROI's image) in the object's group."""
+        server = self._server
         server.check_text(obj)
         if isinstance(obj, omero.model.FileAnnotationI):
-            original = self._reference(obj.getFile())
-            server.require_same_group([original], group_id)
-            obj.setFile(omero.model.OriginalFileI(unwrap(original.getId()), False))
+            server.require_same_group([self._reference(obj.getFile())], group_id)
         elif isinstance(obj, omero.model.RoiI):
             image = self._reference(obj.getImage())
-            server.require_annotate(session, image)
+            server.require_annotate(self._session, image)
             server.require_same_group([image], group_id)
-            obj.setImage(omero.model.ImageI(unwrap(image.getId()), False))
             for shape in obj.copyShapes():
                 server.check_text(shape)
                 info = shape.getDetails().getExternalInfo()
-                server.own(session, shape, group_id)
                 if info is not None:
                     server.check_text(info)
-                    server.own(session, info, group_id)
-                    shape.getDetails().setExternalInfo(type(info)(unwrap(info.getId()), False))
         elif not isinstance(obj, (omero.model.MapAnnotationI, omero.model.OriginalFileI)):
             raise omero.ApiUsageException(
                 None, None, f"the in-memory OMERO does not save new {type(obj).__name__}"
             )
+
+    def _store_new(self, obj: Any, group_id: int) -> Any:
+        """Store a checked new object (a ROI with its shapes) with ids, owner and group."""
+        server, session = self._server, self._session
+        if isinstance(obj, omero.model.FileAnnotationI):
+            obj.setFile(omero.model.OriginalFileI(unwrap(obj.getFile().getId()), False))
+        if isinstance(obj, omero.model.RoiI):
+            obj.setImage(omero.model.ImageI(unwrap(obj.getImage().getId()), False))
+            for shape in obj.copyShapes():
+                info = shape.getDetails().getExternalInfo()
+                server.own(session, shape, group_id)
+                if info is not None:
+                    server.own(session, info, group_id)
+                    shape.getDetails().setExternalInfo(type(info)(unwrap(info.getId()), False))
         object_id = server.own(session, obj, group_id)
         if isinstance(obj, omero.model.OriginalFileI):
             server.files[object_id] = b""
