@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from omero_helpers import World, add_foreground, add_version, upload_reference
 
@@ -248,3 +249,18 @@ def test_text_omero_cannot_store_is_refused_before_anything_is_written(
     with pytest.raises(InputError, match=r"foreground@v1: provenance.author: .*U\+0000"):
         OmeroSync(denbi_repo, world.gateway).push("nuclei_raw", ref.id)
     assert world.omero.visible_state() == before
+
+
+def test_pushing_again_adds_a_feature_table_added_since(
+    world: World, denbi_repo: Repository, tmp_path: Path
+) -> None:
+    ref_id = _pushed(world, denbi_repo)
+    label = denbi_repo.label_image("nuclei_segmentation@v1")
+    values = denbi_repo.instance_table(label.id).column("label").to_pylist()
+    features = pa.table({"label": values, "area_um2": [float(v) / 4 for v in values]})
+    denbi_repo.add_table(label.id, features, name="sizes")
+    again = OmeroSync(denbi_repo, world.gateway).push("nuclei_raw", ref_id)
+    assert again.created == ()
+    with Repository.init(tmp_path / "pulled") as pulled:
+        OmeroSync(pulled, world.gateway).pull(ref_id)
+        assert pulled.table(label.id, "sizes").equals(denbi_repo.table(label.id, "sizes"))
