@@ -232,7 +232,13 @@ def _merge_import(
             )
     merged = _merged_collections(repo, reference, plan.collections)
     store = repo.store(reference, writable=True)
-    tables = _write_planned_labels(repo, store, new)
+    paths = {planned.label.id: planned.path for planned in new}
+    arriving = [
+        planned
+        for planned in plan.tables
+        if table_record(planned.name, planned.attributes, planned.table).label_image_id in paths
+    ]
+    tables = _write_planned_labels(repo, store, new, _relocated(arriving, paths))
     everything = [*stored, *((planned.label, planned.path) for planned in new)]
     for collection in merged:
         write_collection(store, collection, reference, everything)
