@@ -10,6 +10,7 @@ import tifffile
 
 from labelcollections.errors import InputError
 from labelcollections.repository import Repository
+from labelcollections.storage.sources import in_ngff_order, read_pixels
 from labelcollections.storage.tiff import read_tiff
 
 
@@ -28,9 +29,9 @@ def test_ome_tiff_sizes_and_units_are_kept(tmp_path: Path) -> None:
             "PhysicalSizeXUnit": "µm",
         },
     )
-    image = read_tiff(path)
+    image = in_ngff_order(read_pixels(path))
     assert image.axes == ("c", "z", "y", "x")
-    assert image.scale == (1.0, 2.0, 0.5, 0.25)
+    assert image.sizes == {"z": 2.0, "y": 0.5, "x": 0.25}
     assert image.units["x"] == "micrometer"
     np.testing.assert_array_equal(image.data, np.transpose(data, (1, 0, 2, 3)))
 
@@ -38,7 +39,7 @@ def test_ome_tiff_sizes_and_units_are_kept(tmp_path: Path) -> None:
 def test_rgb_samples_become_a_channel_axis(tmp_path: Path) -> None:
     path = tmp_path / "rgb.tif"
     tifffile.imwrite(path, np.zeros((10, 12, 3), dtype=np.uint8), photometric="rgb")
-    image = read_tiff(path)
+    image = in_ngff_order(read_pixels(path))
     assert image.axes == ("c", "y", "x")
     assert image.data.shape == (3, 10, 12)
 

@@ -3,14 +3,15 @@ export to OME-Zarr, import from OME-Zarr, and writing what was pulled from elsew
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import zarr
 
 from labelcollections.catalog import TableRecord
-from labelcollections.errors import ConflictError
+from labelcollections.errors import ConflictError, InputError
 from labelcollections.formats.ngff.labels import (
     image_label_metadata,
     image_path_from_label,
@@ -23,7 +24,7 @@ from labelcollections.model.names import check_name
 from labelcollections.model.vocabulary import LabelType
 from labelcollections.repository.collections import write_collection
 from labelcollections.repository.context import RepositoryContext
-from labelcollections.repository.images import images, write_image_group
+from labelcollections.repository.images import ImageWriting, images, write_image_group
 from labelcollections.repository.layout import label_attributes
 from labelcollections.repository.pixels import image_levels
 from labelcollections.repository.references import image
@@ -32,11 +33,13 @@ from labelcollections.storage.importing import ImportPlan, PlannedLabel, Planned
 from labelcollections.storage.locations import normalise
 from labelcollections.storage.ome_zarr_store import (
     ImageStore,
+    LevelWriting,
     join_key,
     write_multiscale_group,
     write_plain_group,
 )
 from labelcollections.storage.publish import staged_directory
+from labelcollections.storage.sharding import Shards
 from labelcollections.storage.tables import read_table, table_attributes, table_names, write_table
 
 
@@ -54,40 +57,49 @@ def export(
     image_name: str,
     destination: str | Path,
     ngff: NgffVersion = "0.5",
+    *,
+    shards: Shards = None,
 ) -> Path:
-    """Write one image with all its labels and collection documents to a new OME-Zarr."""
+    """Write one image with all its labels, collection documents, tables and OME-XML to a new
+    OME-Zarr, streaming every array chunk by chunk (each copy re-checks the content hash)."""
     reference = image(repo, image_name)
     target = Path(destination).expanduser().resolve()
     if target.exists():
         raise ConflictError(str(target), "destination", "a path that does not exist yet")
     stored = repo.catalog.label_images(reference.id)
+    source_store = repo.store(reference)
     with staged_directory(target) as staging:
         write_image_group(
             repo,
             staging,
             image_levels(repo, reference),
             reference.model_copy(update={"source": None}),
-            ngff,
-            f"Exporting image {reference.name}",
+            ImageWriting(
+                title=f"Exporting image {reference.name}",
+                ngff=ngff,
+                shards=shards,
+                ome_xml=source_store.ome_xml(),
+                expected_hash=reference.content_hash,
+            ),
         )
-        source_store = repo.store(reference)
-        with repo.progress.task("Exporting labels", len(stored)) as advance:
-            for label, path in stored:
-                write_multiscale_group(
-                    staging / "labels" / path,
-                    [source_store.array(join_key("labels", path, lv.path)) for lv in label.levels],
-                    label.axes,
-                    label.levels,
-                    ngff,
-                    {
-                        "image-label": image_label_metadata(
-                            label.label_schema, ngff, image_path_from_label(path)
-                        )
-                    },
-                    label_attributes(label),
-                    name=path,
-                )
-                advance(1)
+        for label, path in stored:
+            write_multiscale_group(
+                staging / "labels" / path,
+                [source_store.array(join_key("labels", path, lv.path)) for lv in label.levels],
+                label.axes,
+                label.levels,
+                ngff,
+                {
+                    "image-label": image_label_metadata(
+                        label.label_schema, ngff, image_path_from_label(path)
+                    )
+                },
+                _checked_label_attributes(label),
+                name=path,
+                writing=LevelWriting(
+                    shards=shards, progress=repo.progress, title=f"Exporting labels {path}"
+                ),
+            )
         exported = ImageStore(str(staging), zarr.open_group(str(staging), mode="r+"), True)
         paths = [path for _, path in stored]
         for parent in sorted({path.split("/")[0] for path in paths if "/" in path}):
@@ -99,6 +111,19 @@ def export(
             attributes = table_attributes(source_store, name)
             write_table(exported, name, read_table(source_store, name), attributes, ngff)
     return target
+
+
+def _checked_label_attributes(label: LabelImage) -> Callable[[str], dict[str, Any]]:
+    """Our attributes of a label group being copied, once its pixels proved to be the
+    recorded ones."""
+
+    def attributes(digest: str) -> dict[str, Any]:
+        recorded = label.provenance.content_hash
+        if recorded not in (None, digest):
+            raise InputError(label.key, "pixels", f"pixels matching the recorded hash {recorded}")
+        return label_attributes(label)
+
+    return attributes
 
 
 def import_store(
@@ -139,7 +164,15 @@ def _apply_import(repo: RepositoryContext, plan: ImportPlan) -> ImportResult:
     stored = [(planned.label, planned.path) for planned in plan.labels]
     with staged_directory(destination) as staging:
         write_image_group(
-            repo, staging, plan.image_arrays, reference, "0.5", f"Importing image {reference.name}"
+            repo,
+            staging,
+            plan.image_arrays,
+            reference,
+            ImageWriting(
+                title=f"Importing image {reference.name}",
+                ome_xml=plan.ome_xml,
+                expected_hash=reference.content_hash,
+            ),
         )
         store = ImageStore(str(staging), zarr.open_group(str(staging), mode="r+"), True)
         tables = _write_planned_labels(repo, store, plan.labels, plan.tables)
@@ -212,20 +245,23 @@ def _write_planned_labels(
 ) -> list[TableRecord]:
     """Write label images exactly as planned, with their tables (instance tables computed
     where none came along); return the tables for the catalog."""
-    with repo.progress.task("Importing labels", len(labels)) as advance:
-        for planned in labels:
-            label = planned.label
-            store.add_label_group(
-                planned.path,
-                planned.arrays,
-                label.axes,
-                label.levels,
-                image_label_metadata(
-                    label.label_schema, store.ngff_version, image_path_from_label(planned.path)
-                ),
-                label_attributes(label),
-            )
-            advance(1)
+    for planned in labels:
+        label = planned.label
+        store.add_label_group(
+            planned.path,
+            planned.arrays,
+            label.axes,
+            label.levels,
+            image_label_metadata(
+                label.label_schema, store.ngff_version, image_path_from_label(planned.path)
+            ),
+            _checked_label_attributes(label),
+            LevelWriting(
+                reduction=label.downsampling,
+                progress=repo.progress,
+                title=f"Importing labels {planned.path}",
+            ),
+        )
     tables = []
     for planned_table in planned_tables:
         write_table(store, planned_table.name, planned_table.table, planned_table.attributes)

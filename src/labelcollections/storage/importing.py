@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from labelcollections.errors import InputError
@@ -30,7 +29,6 @@ from labelcollections.model.provenance import Provenance, utc_now
 from labelcollections.model.vocabulary import LabelType, Method
 from labelcollections.storage.hashing import content_hash
 from labelcollections.storage.ome_zarr_store import OUR_KEY, ImageStore, join_key
-from labelcollections.storage.pyramid import downsample_labels
 from labelcollections.storage.tables import read_table, table_attributes, table_names
 
 LABEL_VOXEL_TYPES = {"labels", "label", "segmentation"}
@@ -61,6 +59,7 @@ class ImportPlan:
     labels: tuple[PlannedLabel, ...]
     collections: tuple[LabelCollection, ...]
     tables: tuple[PlannedTable, ...] = ()
+    ome_xml: str | None = None
 
 
 def plan_import(
@@ -102,7 +101,9 @@ def _plan_own_store(store: ImageStore, name: str | None) -> ImportPlan:
         PlannedTable(name, table_attributes(store, name), read_table(store, name))
         for name in table_names(store)
     )
-    return ImportPlan(image, image_arrays, tuple(labels), tuple(collections), tables)
+    return ImportPlan(
+        image, image_arrays, tuple(labels), tuple(collections), tables, store.ome_xml()
+    )
 
 
 def _check_hash(store: ImageStore, what: str, array: Any, recorded: str | None) -> None:
@@ -117,8 +118,10 @@ def _plan_foreign_store(
     if ome.get("type") == "collection":
         image_path, label_nodes = _collection_root_layout(store, ome)
     else:
-        image_path = ""
-        label_nodes = [(join_key("labels", p), {}) for p in store.label_paths()]
+        image_path = store.image_series() or ""
+        label_nodes = [
+            (join_key(image_path, "labels", p), {}) for p in store.label_paths(image_path)
+        ]
     multiscale = store.multiscale(image_path)
     if multiscale is None:
         raise InputError(store.location, "multiscales", "an OME-Zarr image or a collection of one")
@@ -130,6 +133,7 @@ def _plan_foreign_store(
         axes=multiscale.axes,
         dtype=multiscale.dtype,
         levels=multiscale.levels,
+        channels=store.channels(image_path),
         content_hash=content_hash(image_arrays[0]),
     )
     labels = tuple(
@@ -152,7 +156,7 @@ def _plan_foreign_store(
                 members=tuple(planned.label.id for planned in labels),
             ),
         )
-    return ImportPlan(image, image_arrays, labels, collections)
+    return ImportPlan(image, image_arrays, labels, collections, ome_xml=store.ome_xml())
 
 
 def _foreign_label(
@@ -179,13 +183,9 @@ def _foreign_label(
     )
     levels = label_levels(shape, image.levels)
     stored = [store.array(join_key(path, level.path)) for level in multiscale.levels]
-    arrays: list[Any]
-    if [tuple(a.shape) for a in stored] == [level.shape for level in levels]:
-        arrays = stored
-    else:
-        arrays = [np.asarray(level0[...])]
-        for level in levels[1:]:
-            arrays.append(downsample_labels(arrays[-1], level.shape))
+    arrays: list[Any] = stored
+    if [tuple(a.shape) for a in stored] != [level.shape for level in levels]:
+        arrays = [level0, *(None for _ in levels[1:])]  # rebuilt from level 0 while copying
     label = LabelImage(
         id=new_id(),
         name=safe_name(PurePosixPath(path).name),

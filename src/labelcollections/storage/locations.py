@@ -39,19 +39,25 @@ def join(location: str, *parts: str) -> str:
 def read_json(location: str) -> Any:
     """The parsed JSON at ``location``; a missing or malformed file is an :class:`InputError`."""
     try:
-        if is_url(location):
-            with fsspec.open(location, "rt", encoding="utf-8") as handle:
-                return json.load(handle)
-        with open(location, encoding="utf-8") as handle:
-            return json.load(handle)
-    except FileNotFoundError:
-        raise NotFoundError(location, "file", "an existing file") from None
+        return json.loads(read_text(location))
     except json.JSONDecodeError as error:
         raise InputError(
             location, f"line {error.lineno} column {error.colno}", f"valid JSON ({error.msg})"
         ) from None
-    except OSError as error:
-        raise InputError(location, "file", f"a readable file ({error})") from None
+
+
+def read_text(location: str) -> str:
+    """The UTF-8 text at a path or URL; a missing file is a :class:`NotFoundError`."""
+    try:
+        if is_url(location):
+            with fsspec.open(location, "rt", encoding="utf-8") as handle:
+                text: str = handle.read()
+                return text
+        return Path(location).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotFoundError(location, "file", "an existing file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(location, "file", f"a readable UTF-8 file ({error})") from None
 
 
 def list_json_files(location: str) -> list[str]:
