@@ -36,6 +36,7 @@ from labelcollections.omero_sync import OmeroSync, PixelMode
 from labelcollections.progress import Advance
 from labelcollections.repository import Repository
 from labelcollections.storage.locations import read_json
+from labelcollections.storage.sharding import Shards, parse_shards
 from labelcollections.storage.validation import validate_path
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -125,15 +126,32 @@ def init(path: str) -> None:
     console.print(f"created repository {repository.root}")
 
 
+AXES_HELP = "Axis names of the source in its order, e.g. 'zyx' (overrides a TIFF's own)."
+SHARDS_HELP = (
+    "Shard edge in pixels along each spatial axis (8192), or one per axis (1,4096,4096);"
+    " 0: no shards. Default: shard levels that would hold over 1,000 chunk files."
+)
+
+
+def shards_option(function: F) -> F:
+    """``--shards``, parsed into what the repository takes."""
+    return click.option(
+        "--shards",
+        callback=lambda _context, _parameter, value: None if value is None else parse_shards(value),
+        help=SHARDS_HELP,
+    )(function)
+
+
 @cli.command("add-image")
 @click.argument("repo", type=click.Path(file_okay=False))
 @click.argument("source")
 @click.option("--name", required=True, help="Name of the image in the repository.")
-@click.option("--axes", help="Axis names of an array without metadata, e.g. 'zyx'.")
-def add_image(repo: str, source: str, name: str, axes: str | None) -> None:
+@click.option("--axes", help=AXES_HELP)
+@shards_option
+def add_image(repo: str, source: str, name: str, axes: str | None, shards: Shards) -> None:
     """Add a reference image: TIFF / OME-TIFF / .npy, or register an OME-Zarr (path or URL)."""
     with open_repo(repo) as repository:
-        image = repository.add_image(source, name, axes=list(axes) if axes else None)
+        image = repository.add_image(source, name, axes=list(axes) if axes else None, shards=shards)
     how = f"registered read-only from {image.source}" if image.source else "stored"
     console.print(
         f"added image [bold]{image.name}[/] ({image.id}): shape {image.shape}, {image.dtype},"
@@ -167,10 +185,11 @@ def add_image(repo: str, source: str, name: str, axes: str | None) -> None:
     type=click.Path(dir_okay=False),
     help="JSON file with the whole provenance (options override it).",
 )
-@click.option("--axes", help="Axis names of the label array, e.g. 'yx'.")
+@click.option("--axes", help=AXES_HELP)
 @click.option(
     "--downsampling", type=click.Choice(["nearest", "mode"]), default="nearest", show_default=True
 )
+@shards_option
 def add_labels(
     repo: str,
     image: str,
@@ -192,6 +211,7 @@ def add_labels(
     provenance_file: str | None,
     axes: str | None,
     downsampling: str,
+    shards: Shards,
 ) -> None:
     """Add a label image of IMAGE to a collection, with provenance.
 
@@ -234,6 +254,7 @@ def add_labels(
             label_schema=schema,
             axes=list(axes) if axes else None,
             downsampling="mode" if downsampling == "mode" else "nearest",
+            shards=shards,
         )
     console.print(
         f"added label image [bold]{collection}/{label.key}[/] ({label.id}) to {image}:"
@@ -543,10 +564,13 @@ def validate(path: str) -> None:
 @click.argument("image")
 @click.argument("destination", type=click.Path())
 @click.option("--ngff", type=click.Choice(["0.5", "0.4"]), default="0.5", show_default=True)
-def export(repo: str, image: str, destination: str, ngff: str) -> None:
+@shards_option
+def export(repo: str, image: str, destination: str, ngff: str, shards: Shards) -> None:
     """Write IMAGE with its labels and collections to a new OME-Zarr store."""
     with open_repo(repo) as repository:
-        target = repository.export(image, destination, "0.4" if ngff == "0.4" else "0.5")
+        target = repository.export(
+            image, destination, "0.4" if ngff == "0.4" else "0.5", shards=shards
+        )
     console.print(f"exported {image} to {target} (NGFF {ngff})")
     console.print(f"open it with: napari --plugin napari-ome-zarr {target}")
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, unquote, urlsplit
 
+import dask.array as da
 import numpy as np
 
 from labelcollections.errors import ConflictError, InputError, NotFoundError
@@ -761,7 +762,8 @@ class OmeroSync:
             raise ConflictError(
                 label.key, "masks", f"a label image not yet converted to Masks on Image:{ref.id}"
             )
-        level0 = np.asarray(self._label_arrays(label, location)[0])
+        # Read lazily: the Masks are made one plane at a time.
+        level0 = da.asarray(self._label_arrays(label, location)[0])  # type: ignore[no-untyped-call]
         # An axis of size 1 where the image has more is irrelevant: its Masks cover every index.
         names = [axis.name for axis in label.axes]
         irrelevant = [

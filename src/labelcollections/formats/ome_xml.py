@@ -57,7 +57,7 @@ def physical_sizes(document: str, source: str) -> tuple[dict[str, float], dict[s
 
 def channels(document: str, source: str) -> tuple[Channel, ...]:
     """Names and colours (OME's signed RGBA integer as ``RRGGBB``) of the first image's
-    channels."""
+    channels; none when no channel has a name or a colour (nothing worth keeping)."""
     pixels = _first_pixels(root := _parse(document, source))
     if pixels is None:
         return ()
@@ -69,6 +69,8 @@ def channels(document: str, source: str) -> tuple[Channel, ...]:
         except ValueError:
             raise InputError(source, "Channel.Color", f"an integer (got {colour!r})") from None
         found.append(Channel(name=channel.get("Name"), color=hex_colour))
+    if all(channel.name is None and channel.color is None for channel in found):
+        return ()
     return tuple(found)
 
 
