@@ -12,7 +12,7 @@ import numpy as np
 from labelcollections.errors import ConflictError, InputError
 from labelcollections.formats.ngff.multiscales import NgffVersion
 from labelcollections.formats.ngff.omero import omero_metadata
-from labelcollections.model.geometry import AXIS_TYPES, image_levels
+from labelcollections.model.geometry import AXIS_TYPES, halving_prefix, image_levels
 from labelcollections.model.images import Axis, ReferenceImage
 from labelcollections.model.names import check_name, new_id
 from labelcollections.repository.context import RepositoryContext
@@ -65,11 +65,9 @@ def add_image(
     if scale is not None and len(scale) != data.ndim:
         raise InputError(pixels.source, "scale", f"{data.ndim} pixel sizes (got {len(scale)})")
     sizes = dict(zip(given.axes or axis_names, scale, strict=True)) if scale else pixels.sizes
+    reused = halving_prefix([level.shape for level in pixels.levels], axis_names)
     levels = image_levels(
-        data.shape,
-        axis_names,
-        [sizes.get(axis, 1.0) for axis in axis_names],
-        [level.shape for level in pixels.levels],
+        data.shape, axis_names, [sizes.get(axis, 1.0) for axis in axis_names], reused
     )
     unit_map = units or pixels.units
     draft = ReferenceImage(
@@ -80,7 +78,7 @@ def add_image(
         levels=levels,
         channels=pixels.channels or None,
     )
-    sources: list[Any | None] = [*pixels.levels[: len(levels)]]
+    sources: list[Any | None] = [*pixels.levels[: len(reused)]]
     sources += [None] * (len(levels) - len(sources))
     destination = repo.layout.store_path(name)
     with staged_directory(destination) as staging:
