@@ -184,9 +184,9 @@ def main(argv: list[str] | None = None) -> int:
         import pyarrow.parquet as pq
 
         rows = pq.read_metadata(work / "t.parquet").num_rows
-        labels_dir = repo / "images/slide.ome.zarr/labels/cells"
-        default_files = shard_files(labels_dir / "cells@v1/0")
-        sharded_files = shard_files(labels_dir / "cells_sharded@v1/0")
+        labels_dir = repo / "images/slide.ome.zarr/labels"
+        default_files = shard_files(labels_dir / "cells_v1/0")
+        sharded_files = shard_files(labels_dir / "cells_sharded_v1/0")
         described = json.loads(
             subprocess.run(
                 [cli, "image", "list", str(repo), "--json"], capture_output=True, check=True

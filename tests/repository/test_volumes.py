@@ -92,8 +92,8 @@ def test_a_multi_page_tiff_and_its_3d_mask_end_to_end(
     assert [axis["name"] for axis in image_node.metadata["axes"]] == ["z", "y", "x"]
     np.testing.assert_array_equal(np.asarray(image_node.data[0]), stacks["image"])
     labels = {node.zarr.path.rstrip("/").split("/")[-1]: node for node in rest if node.data}
-    np.testing.assert_array_equal(np.asarray(labels["cells@v1"].data[0]), stacks["cells"])
-    np.testing.assert_array_equal(np.asarray(labels["cells@v2"].data[0]), stacks["revised"])
+    np.testing.assert_array_equal(np.asarray(labels["cells_v1"].data[0]), stacks["cells"])
+    np.testing.assert_array_equal(np.asarray(labels["cells_v2"].data[0]), stacks["revised"])
 
 
 def test_labels_of_a_channel_stack_get_size_one_in_c(tmp_path: Path) -> None:

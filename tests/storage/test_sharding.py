@@ -96,7 +96,7 @@ def test_sharded_exports_open_in_other_readers(
     assert len(shard_files) == 4  # 1 × 2 × 2 shards instead of 2 × 3 × 3 chunks
     np.testing.assert_array_equal(group["0"][...], image)
     assert validate_store(str(export)).startswith("OME-Zarr 0.5 image")  # ome-zarr-models inside
-    ImageLabelV05.from_zarr(zarr.open_group(str(export / "labels" / "c" / "cells@v1"), mode="r"))
+    ImageLabelV05.from_zarr(zarr.open_group(str(export / "labels" / "cells_v1"), mode="r"))
     image_node, *rest = Reader(parse_url(str(export)))()
     np.testing.assert_array_equal(np.asarray(image_node.data[0]), image)
     label_node = next(node for node in rest if node.data)
