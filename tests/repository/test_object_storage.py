@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import s3fs
 from moto.server import ThreadedMotoServer
+from tests.repository.test_rich_metadata import write_bioformats2raw
 
 from labelcollections.model.provenance import Provenance
 from labelcollections.repository import Repository
-from tests.repository.test_rich_metadata import write_bioformats2raw
 
 BUCKET = "images"
 

@@ -22,18 +22,9 @@ BLUE, GREEN = 0x0000FFFF, 0x00FF00FF
 def ome_tiff(tmp_path: Path) -> Path:
     path = tmp_path / "cells.ome.tif"
     data = np.random.default_rng(8).integers(0, 4000, (3, 2, 600, 520), dtype=np.uint16)
-    tifffile.imwrite(
-        path,
-        data,
-        ome=True,
-        metadata={
-            "axes": "ZCYX",
-            "PhysicalSizeX": 0.325,
-            "PhysicalSizeY": 0.325,
-            "PhysicalSizeZ": 1.5,
-            "Channel": {"Name": ["DAPI", "GFP"], "Color": [BLUE, GREEN]},
-        },
-    )
+    sizes = {"PhysicalSizeX": 0.325, "PhysicalSizeY": 0.325, "PhysicalSizeZ": 1.5}
+    channels = {"Name": ["DAPI", "GFP"], "Color": [BLUE, GREEN]}
+    tifffile.imwrite(path, data, ome=True, metadata={"axes": "ZCYX", **sizes, "Channel": channels})
     return path
 
 

@@ -35,14 +35,8 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     labels[(1, 2, *SQUARE)] = 5
     with Repository.init(folder / "repo") as repository:
         repository.add_image(image, "movie", axes=("t", "z", "y", "x"))
-        repository.add_labels(
-            "movie",
-            labels,
-            collection="cells",
-            name="cells",
-            label_type="instance",
-            provenance=Provenance(method="manual"),
-        )
+        manual = {"provenance": Provenance(method="manual"), "label_type": "instance"}
+        repository.add_labels("movie", labels, collection="cells", name="cells", **manual)
     with serving(folder / "repo", folder / "serve.log") as url:
         yield url
 
