@@ -171,7 +171,10 @@ def _create_array(
 
 
 def _holds_data(pixels: np.ndarray) -> bool:
-    """Whether a chunk differs from the fill value 0 in any bit (all-zero chunks stay absent)."""
+    """Whether a chunk differs from the fill value 0 in any bit (all-zero chunks stay absent);
+    read in place when its rows are contiguous, as the parts of a band are."""
+    if pixels.ndim and pixels.strides[-1] == pixels.itemsize:
+        return bool(pixels.view(np.uint8).any())
     return bool(pixels.reshape(-1).view(np.uint8).any())
 
 

@@ -127,7 +127,9 @@ class ChunkWriter:
     def _write(
         self, target: Any, region: tuple[slice, ...], pixels: np.ndarray, keep: ChunkFilter | None
     ) -> None:
-        chunk = self._contiguous(pixels)
+        # A shard's part is cut into its chunks by Zarr, which copies each: no buffer needed.
+        sharded = getattr(target, "shards", None) is not None
+        chunk = pixels if sharded else self._contiguous(pixels)
         if keep is None or keep(chunk):
             target[region] = chunk
 
