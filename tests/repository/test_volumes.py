@@ -14,6 +14,7 @@ import zarr
 from ome_zarr.io import parse_url
 from ome_zarr.reader import Reader
 
+from labelcollections.errors import InputError
 from labelcollections.model.provenance import Provenance
 from labelcollections.repository import Repository
 
@@ -127,3 +128,27 @@ def test_an_exported_volume_opens_in_zarr_python(tmp_path: Path) -> None:
     group = zarr.open_group(str(tmp_path / "vol.ome.zarr"), mode="r")
     assert group["0"].metadata.dimension_names == ("z", "y", "x")
     np.testing.assert_array_equal(group["0"][...], volume)
+
+
+@pytest.mark.parametrize("changed", ["0", "labels/blob_v1/0"])
+def test_an_export_with_changed_pixels_is_refused_on_import(tmp_path: Path, changed: str) -> None:
+    volume = np.random.default_rng(7).integers(0, 9, (3, 40, 30), dtype=np.uint8)
+    with Repository.init(tmp_path / "repo") as repo:
+        repo.add_image(volume, "vol", axes=("z", "y", "x"))
+        repo.add_labels(
+            "vol",
+            (volume > 4).astype(np.uint8),
+            collection="c",
+            name="blob",
+            label_type="semantic",
+            provenance=Provenance(method="algorithm"),
+        )
+        exported = repo.export("vol", tmp_path / "vol.ome.zarr")
+    array = zarr.open_array(str(exported / changed), mode="r+")
+    array[1, 5, 5] = int(array[1, 5, 5]) ^ 1
+    with Repository.init(tmp_path / "other") as other:
+        with pytest.raises(InputError) as error:
+            other.import_store(exported)
+        assert "recorded hash" in error.value.expected
+        assert other.images() == []
+        assert not any((tmp_path / "other" / "images").iterdir())

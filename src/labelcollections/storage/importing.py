@@ -3,7 +3,9 @@
 Two kinds of store are understood: those written by ``export`` (restored exactly, ids and all)
 and third-party ones, either an NGFF image with a ``labels`` group or a draft-RFC-8 collection
 root whose nodes point at an image and its label images (as early collection prototypes wrote
-them, with bare string paths). Everything is read and checked before anything is written.
+them, with bare string paths). Metadata is read and checked here, before anything is written;
+pixels are read while they are copied, and each copy checks its content hash against the
+record before it is published (see ``repository.transfer``).
 """
 
 from __future__ import annotations
@@ -79,7 +81,6 @@ def _plan_own_store(store: ImageStore, name: str | None) -> ImportPlan:
     if name is not None:
         image = ReferenceImage.model_validate({**image.model_dump(), "name": name})
     image_arrays = [store.array(level.path) for level in image.levels]
-    _check_hash(store, "image", image_arrays[0], image.content_hash)
     labels = []
     for path in store.label_paths():
         record = (
@@ -89,7 +90,6 @@ def _plan_own_store(store: ImageStore, name: str | None) -> ImportPlan:
             raise InputError(store.location, f"labels/{path}", "a label image written by export")
         label = LabelImage.model_validate(record)
         arrays = [store.array(join_key("labels", path, level.path)) for level in label.levels]
-        _check_hash(store, f"labels/{path}", arrays[0], label.provenance.content_hash)
         labels.append(PlannedLabel(label, path, arrays))
     label_ids = {planned.label.id for planned in labels}
     collections = []
@@ -107,11 +107,6 @@ def _plan_own_store(store: ImageStore, name: str | None) -> ImportPlan:
     return ImportPlan(
         image, image_arrays, tuple(labels), tuple(collections), tables, store.ome_xml()
     )
-
-
-def _check_hash(store: ImageStore, what: str, array: Any, recorded: str | None) -> None:
-    if recorded is not None and content_hash(array) != recorded:
-        raise InputError(store.location, what, f"pixels matching the recorded hash {recorded}")
 
 
 def _plan_foreign_store(
