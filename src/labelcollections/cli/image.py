@@ -11,7 +11,7 @@ from labelcollections.cli.options import (
     repository_argument,
     shards_option,
 )
-from labelcollections.cli.output import console, show
+from labelcollections.cli.output import console, counted, show
 from labelcollections.storage.sharding import Shards
 
 __all__ = ["add_image", "image"]
@@ -30,7 +30,7 @@ def add_image(repo: str, source: str, name: str, axes: list[str] | None, shards:
     how = f"registered read-only from {image.source}" if image.source else "stored"
     console.print(
         f"added image [bold]{image.name}[/] ({image.id}): shape {image.shape}, {image.dtype},"
-        f" {len(image.levels)} levels, {how}"
+        f" {counted(len(image.levels), 'level')}, {how}"
     )
 
 
