@@ -21,6 +21,16 @@ class Axis(BaseModel):
     unit: str | None = None
 
 
+class Channel(BaseModel):
+    """One channel of a reference image: its name and display colour (``RRGGBB``), as OME-XML
+    and NGFF's ``omero`` metadata hold them."""
+
+    model_config = RECORD_CONFIG
+
+    name: str | None = None
+    color: str | None = Field(default=None, pattern="^[0-9A-F]{6}$")
+
+
 class Level(BaseModel):
     """One pyramid level: its array path, shape and scale (physical size of a pixel per axis)."""
 
@@ -36,7 +46,8 @@ class ReferenceImage(BaseModel):
     """The raw image that label images are derived from.
 
     ``source`` is set for images registered read-only (a path or URL to an existing OME-Zarr);
-    otherwise the repository owns the pixels.
+    otherwise the repository owns the pixels. ``channels`` holds channel names and colours
+    when the source had them (OME-XML, NGFF ``omero`` metadata).
     """
 
     model_config = RECORD_CONFIG
@@ -46,6 +57,7 @@ class ReferenceImage(BaseModel):
     axes: tuple[Axis, ...] = ()
     dtype: str | None = None
     levels: tuple[Level, ...] = ()
+    channels: tuple[Channel, ...] | None = None
     source: str | None = None
     content_hash: Sha256 | None = None
     omero_image_id: int | None = None

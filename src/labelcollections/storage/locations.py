@@ -54,17 +54,21 @@ def join(location: str, *parts: str) -> str:
 def read_json(location: str) -> Any:
     """The parsed JSON at ``location``, read strictly (:func:`parse_json`); a missing,
     unreadable or malformed file is an :class:`InputError`."""
+    return parse_json(read_text(location), location)
+
+
+def read_text(location: str) -> str:
+    """The UTF-8 text at a path or URL; a missing file is a :class:`NotFoundError`."""
     try:
         if is_url(location):
-            with fsspec.open(location, "rb") as handle:
-                text = handle.read()
-        else:
-            text = Path(location).read_bytes()
+            with fsspec.open(location, "rt", encoding="utf-8") as handle:
+                text: str = handle.read()
+                return text
+        return Path(location).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise NotFoundError(location, "file", "an existing file") from None
-    except (OSError, ValueError) as error:
-        raise InputError(location, "file", f"a readable file ({error})") from None
-    return parse_json(text, location)
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise InputError(location, "file", f"a readable UTF-8 file ({error})") from None
 
 
 def list_json_files(location: str) -> list[str]:
