@@ -7,7 +7,7 @@ DEMO_DIR ?= demo-output
 WHEELS ?= $(HOME)/.cache/labelcollections/wheels
 VIEWER_VENDOR := src/labelcollections/server/static/vendor
 
-.PHONY: demo test lint typecheck unit benchmarks clean omero-wheel bundle postgresql
+.PHONY: demo test lint typecheck unit benchmarks clean omero-wheel bundle omero-coverage postgresql
 
 $(STAMP): pyproject.toml tools/build_zeroc_ice.py $(VIEWER_VENDOR)/openseadragon.min.js
 	$(PYTHON) -m venv $(VENV)
@@ -51,10 +51,15 @@ unit: $(STAMP) /usr/bin/chromium postgresql
 
 test: lint typecheck unit
 
-BENCHMARKS := write_labels instances compare tiles masks catalog_query
+BENCHMARKS := write_labels instances compare tiles masks big_image catalog_query
 
 benchmarks: $(STAMP) postgresql
 	for name in $(BENCHMARKS); do $(BIN)/python benchmarks/$$name.py || exit 1; done
+
+# Lines of every module that calls omero-py run by the OMERO tests (docs/omero.md).
+omero-coverage: $(STAMP)
+	$(BIN)/python -m coverage run -m pytest -q -p no:randomly tests/omero
+	$(BIN)/python -m coverage report --show-missing
 
 # zeroc-ice 3.6.5 (needed by omero-py) has no wheel for this Python on PyPI: build it once.
 omero-wheel:

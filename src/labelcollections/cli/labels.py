@@ -10,17 +10,20 @@ from rich.markup import escape
 from labelcollections.catalog import LabelImageFilter
 from labelcollections.cli.options import (
     LABEL_TYPES,
+    axes_option,
     json_option,
     label_filter_options,
     open_repo,
     provenance_options,
     repository_argument,
+    shards_option,
 )
 from labelcollections.cli.output import console, counted, label_row, print_json, print_rows
 from labelcollections.model.label_schema import LabelSchema, parse_label_schema
 from labelcollections.model.provenance import merge_provenance, split_label_type
 from labelcollections.model.records import to_record
 from labelcollections.storage.locations import read_json
+from labelcollections.storage.sharding import Shards
 
 __all__ = ["add_labels", "find", "lineage"]
 
@@ -46,10 +49,11 @@ __all__ = ["add_labels", "find", "lineage"]
     type=click.Path(dir_okay=False),
     help="JSON file with the whole provenance (options override it).",
 )
-@click.option("--axes", help="Axis names of the label array, e.g. 'yx'.")
+@axes_option
 @click.option(
     "--downsampling", type=click.Choice(["nearest", "mode"]), default="nearest", show_default=True
 )
+@shards_option
 def add_labels(
     repo: str,
     image: str,
@@ -61,8 +65,9 @@ def add_labels(
     parameters: str | None,
     classes: str | None,
     provenance_file: str | None,
-    axes: str | None,
+    axes: list[str] | None,
     downsampling: str,
+    shards: Shards,
     **provenance_fields: str | None,
 ) -> None:
     """Add a label image of IMAGE to a collection, with provenance.
@@ -85,8 +90,9 @@ def add_labels(
             version=version,
             provenance=provenance,
             label_schema=schema,
-            axes=list(axes) if axes else None,
+            axes=axes,
             downsampling="mode" if downsampling == "mode" else "nearest",
+            shards=shards,
         )
     console.print(
         f"added label image [bold]{escape(label.key)}[/] ({label.id}) to {image} in"

@@ -13,27 +13,25 @@ import numpy as np
 from labelcollections.catalog import CatalogReader, TableRecord
 from labelcollections.errors import ConflictError, InputError
 from labelcollections.formats.ngff.multiscales import NgffVersion
+from labelcollections.formats.ngff.omero import omero_metadata
 from labelcollections.model.collection import LabelCollection
-from labelcollections.model.geometry import (
-    AXIS_TYPES,
-    NGFF_AXIS_ORDER,
-    image_levels,
-    ngff_axis_order,
-)
+from labelcollections.model.geometry import AXIS_TYPES, halving_prefix, image_levels
 from labelcollections.model.images import Axis, LabelImage, ReferenceImage
 from labelcollections.model.names import check_name, new_id
 from labelcollections.repository.context import RepositoryContext
 from labelcollections.repository.layout import image_attributes
 from labelcollections.storage.hashing import content_hash
-from labelcollections.storage.locations import looks_like_zarr, normalise
+from labelcollections.storage.locations import join, looks_like_zarr, normalise
 from labelcollections.storage.ome_zarr_store import (
     ImageStore,
+    LevelWriting,
     write_multiscale_group,
+    write_ome_xml,
     write_plain_group,
 )
 from labelcollections.storage.publish import StagedDirectory
-from labelcollections.storage.pyramid import downsample_image
-from labelcollections.storage.sources import read_pixels
+from labelcollections.storage.sharding import Shards
+from labelcollections.storage.sources import in_ngff_order, read_pixels
 
 
 def add_image(
@@ -44,68 +42,86 @@ def add_image(
     axes: Sequence[str] | None = None,
     scale: Sequence[float] | None = None,
     units: dict[str, str] | None = None,
+    shards: Shards = None,
 ) -> ReferenceImage:
     """Add a reference image from a TIFF/OME-TIFF/.npy file or an array, or register an
-    existing OME-Zarr (path or URL) read-only."""
+    existing OME-Zarr (path or URL) read-only.
+
+    Files are read chunk by chunk and written in one streaming pass (pyramid and content hash
+    included), so images larger than memory can be added. ``axes`` names the source's axes
+    (``zyx``), ``scale`` the pixel size along each of them; ``shards`` see
+    :mod:`labelcollections.storage.sharding`.
+    """
     check_name(name, "image name")
     with repo.catalog.reading() as reader:
         check_new_image(reader, name)
     if isinstance(source, str | Path) and looks_like_zarr(str(source)):
         return _register_image(repo, str(source), name)
-    pixels = read_pixels(source)
-    data = np.asarray(pixels.data)  # reference pixels are held in memory
+    given = read_pixels(source, axes)
+    pixels = in_ngff_order(given)
+    data = pixels.data
     if data.dtype.kind not in "uif" or data.ndim < 2 or data.ndim > 5:
         raise InputError(
             pixels.source, "pixels", f"a 2D to 5D numeric array (got {data.ndim}D {data.dtype})"
         )
-    given_axes = tuple(axes or pixels.axes or NGFF_AXIS_ORDER[5 - data.ndim :])
-    if len(given_axes) != data.ndim:
-        raise InputError(pixels.source, "axes", f"{data.ndim} axis names (got {given_axes})")
-    order = ngff_axis_order(given_axes, pixels.source)
-    data = np.ascontiguousarray(np.transpose(data, order))
-    axis_names = tuple(given_axes[i] for i in order)
-    given_scale = scale or pixels.scale or (1.0,) * data.ndim
-    levels = image_levels(data.shape, axis_names, [given_scale[i] for i in order])
+    axis_names = pixels.axes or ()
+    if scale is not None and len(scale) != data.ndim:
+        raise InputError(pixels.source, "scale", f"{data.ndim} pixel sizes (got {len(scale)})")
+    sizes = dict(zip(given.axes or axis_names, scale, strict=True)) if scale else pixels.sizes
+    reused = halving_prefix([level.shape for level in pixels.levels], axis_names)
+    levels = image_levels(
+        data.shape, axis_names, [sizes.get(axis, 1.0) for axis in axis_names], reused
+    )
     unit_map = units or pixels.units
-    image = ReferenceImage(
+    draft = ReferenceImage(
         id=new_id(),
         name=name,
         axes=tuple(Axis(name=a, type=AXIS_TYPES.get(a), unit=unit_map.get(a)) for a in axis_names),
         dtype=str(data.dtype),
         levels=levels,
-        content_hash=content_hash(data),
+        channels=pixels.channels or None,
     )
-    arrays = [data]
-    for level in levels[1:]:
-        arrays.append(downsample_image(arrays[-1], level.shape))
-    with new_store(repo, image) as staging:
-        write_image_group(repo, staging.path, arrays, image, "0.5", f"Writing image {name}")
-    return image
+    sources: list[Any | None] = [*pixels.levels[: len(reused)]]
+    sources += [None] * (len(levels) - len(sources))
+    with new_store(repo, name) as staging:
+        staging.image = write_image_group(
+            repo,
+            staging.path,
+            sources,
+            draft,
+            ImageWriting(title=f"Writing image {name}", shards=shards, ome_xml=pixels.ome_xml),
+        )
+    return staging.image
 
 
 @dataclass
 class NewStore:
-    """A new image store being written aside, and what to index with it when published."""
+    """A new image store being written aside, and what to index with it when published: the
+    image (once written) and what it brings."""
 
     path: Path
+    image: ReferenceImage | None = None
     labels: list[tuple[LabelImage, str]] = field(default_factory=list)
     collections: Sequence[LabelCollection] = ()
     tables: list[TableRecord] = field(default_factory=list)
 
 
 @contextmanager
-def new_store(repo: RepositoryContext, image: ReferenceImage) -> Iterator[NewStore]:
-    """A new image store written aside in the block, then published and indexed (with what
-    the block put in the yielded :class:`NewStore`) in the image's write transaction."""
-    destination = repo.layout.store_path(image.name)
+def new_store(repo: RepositoryContext, name: str) -> Iterator[NewStore]:
+    """The store of a new image named ``name``, written aside in the block, then published
+    and indexed (with what the block put in the yielded :class:`NewStore`) in the image's
+    write transaction."""
+    destination = repo.layout.store_path(name)
     if destination.exists():
-        raise ConflictError(image.name, "image", "an image not yet in this repository")
+        raise ConflictError(name, "image", "an image not yet in this repository")
     staged = StagedDirectory(destination)
     try:
         pending = NewStore(staged.path)
         yield pending
-        with repo.catalog.writing(image.name) as writer:
-            check_new_image(writer, image.name, image.id)
+        image = pending.image
+        assert image is not None, "the block writes the image"
+        with repo.catalog.writing(name) as writer:
+            check_new_image(writer, name, image.id)
             staged.publish()
             entry = (image, repo.layout.relative(destination), pending.labels,
                      pending.collections, pending.tables)  # fmt: skip
@@ -122,32 +138,68 @@ def check_new_image(reader: CatalogReader, name: str, image_id: str | None = Non
             raise ConflictError(name, "image", "an image not yet in this repository")
 
 
+@dataclass(frozen=True)
+class ImageWriting:
+    """Options of writing an image group: NGFF version, progress title, shards, the OME-XML
+    to keep beside it, and the content hash the pixels must have (export, import)."""
+
+    title: str
+    ngff: NgffVersion = "0.5"
+    shards: Shards = None
+    ome_xml: str | None = None
+    expected_hash: str | None = None
+
+
 def write_image_group(
     repo: RepositoryContext,
     directory: Path,
-    arrays: Sequence[Any],
+    levels: Sequence[Any | None],
     image: ReferenceImage,
-    ngff: NgffVersion,
-    title: str,
-) -> None:
-    """Write an image's levels and metadata into a new (staged) group, with a progress bar."""
-    with repo.progress.task(title, len(arrays)) as advance:
-        write_multiscale_group(
-            directory,
-            arrays,
-            image.axes,
-            image.levels,
-            ngff,
-            {},
-            image_attributes(image),
-            name=image.name,
-            on_level=lambda done, total: advance(1),
-        )
+    options: ImageWriting,
+) -> ReferenceImage:
+    """Write an image's levels and metadata into a new (staged) group in one streaming pass;
+    return the image with its content hash."""
+    finished: list[ReferenceImage] = []
+
+    def record(digest: str) -> dict[str, Any]:
+        if options.expected_hash not in (None, digest):
+            raise InputError(
+                image.name, "pixels", f"pixels matching the recorded hash {options.expected_hash}"
+            )
+        finished.append(image.model_copy(update={"content_hash": digest}))
+        return image_attributes(finished[0])
+
+    extra = (
+        {"omero": omero_metadata(image.channels, image.dtype or "uint8")} if image.channels else {}
+    )
+    write_multiscale_group(
+        directory,
+        levels,
+        image.axes,
+        image.levels,
+        options.ngff,
+        extra,
+        record,
+        name=image.name,
+        writing=LevelWriting(
+            reduction="mean", shards=options.shards, progress=repo.progress, title=options.title
+        ),
+    )
+    if options.ome_xml is not None:
+        write_ome_xml(directory, options.ome_xml, options.ngff)
+    return finished[0]
 
 
 def _register_image(repo: RepositoryContext, location: str, name: str) -> ReferenceImage:
+    """Register an OME-Zarr image in place: a multiscale group, or the first series of a
+    bioformats2raw-layout store (whose OME-XML is kept)."""
     location = normalise(location)
     store = ImageStore.open(location)
+    ome_xml = store.ome_xml()
+    series = store.image_series()
+    if series is not None:
+        location = join(location, series)
+        store = ImageStore.open(location)
     multiscale = store.multiscale()
     if multiscale is None:
         raise InputError(location, "multiscales", "an OME-Zarr image (a group with multiscales)")
@@ -160,11 +212,15 @@ def _register_image(repo: RepositoryContext, location: str, name: str) -> Refere
         axes=multiscale.axes,
         dtype=multiscale.dtype,
         levels=multiscale.levels,
+        channels=store.channels(),
         source=location,
         content_hash=digest,
     )
-    with new_store(repo, image) as staging:
+    with new_store(repo, name) as staging:
         write_plain_group(staging.path, image_attributes(image), store.ngff_version)
+        if ome_xml is not None:
+            write_ome_xml(staging.path, ome_xml, store.ngff_version)
+        staging.image = image
     return image
 
 

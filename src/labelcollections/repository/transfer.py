@@ -4,9 +4,10 @@ export to OME-Zarr, import from OME-Zarr, and writing what was pulled from elsew
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import zarr
 
@@ -25,6 +26,7 @@ from labelcollections.model.vocabulary import LabelType
 from labelcollections.repository.collections import write_collection
 from labelcollections.repository.context import RepositoryContext
 from labelcollections.repository.images import (
+    ImageWriting,
     check_new_image,
     images,
     new_store,
@@ -38,11 +40,13 @@ from labelcollections.storage.importing import ImportPlan, PlannedLabel, Planned
 from labelcollections.storage.locations import ZIPPED_SUFFIX, is_url, looks_like_zarr, normalise
 from labelcollections.storage.ome_zarr_store import (
     ImageStore,
+    LevelWriting,
     join_key,
     write_multiscale_group,
     write_plain_group,
 )
 from labelcollections.storage.publish import STAGING_PREFIX, staged_directory
+from labelcollections.storage.sharding import Shards
 from labelcollections.storage.tables import read_table, table_attributes, table_names, write_table
 from labelcollections.storage.zipped import write_zipped
 
@@ -63,22 +67,25 @@ def export(
     ngff: NgffVersion = "0.5",
     *,
     overwrite: bool = False,
+    shards: Shards = None,
 ) -> Path:
-    """Write one image with all its labels, collection documents and tables to a new OME-Zarr,
-    in the flat label layout (``labels/<slug>``) every reader of today follows; a destination
-    ending ``.ozx`` gets one zipped file (NGFF RFC-9). ``overwrite`` replaces an earlier export
-    there, once the new one is complete."""
+    """Write one image with all its labels, collection documents, tables and OME-XML to a new
+    OME-Zarr, in the flat label layout (``labels/<slug>``) every reader of today follows; a
+    destination ending ``.ozx`` gets one zipped file (NGFF RFC-9). ``overwrite`` replaces an
+    earlier export there, once the new one is complete. Every array is streamed chunk by chunk
+    (into ``shards``, see :mod:`labelcollections.storage.sharding`), its content hash checked
+    on the way."""
     reference = image(repo, image_name)
     target = _export_target(repo, destination, overwrite)
     if target.suffix.lower() == ZIPPED_SUFFIX:
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=STAGING_PREFIX, dir=target.parent) as scratch:
             folder = Path(scratch)
-            _write_export(repo, reference, folder, ngff)
+            _write_export(repo, reference, folder, ngff, shards)
             write_zipped(folder, target, ngff)
     else:
         with staged_directory(target, replace=overwrite) as staging:
-            _write_export(repo, reference, staging, ngff)
+            _write_export(repo, reference, staging, ngff, shards)
     return target
 
 
@@ -103,10 +110,15 @@ def _export_target(repo: RepositoryContext, destination: str | Path, overwrite: 
 
 
 def _write_export(
-    repo: RepositoryContext, reference: ReferenceImage, folder: Path, ngff: NgffVersion
+    repo: RepositoryContext,
+    reference: ReferenceImage,
+    folder: Path,
+    ngff: NgffVersion,
+    shards: Shards,
 ) -> None:
     """Write the export of ``reference`` into the empty ``folder``."""
     stored = repo.catalog.label_images(reference.id)
+    source_store = repo.store(reference)
     paths = flat_paths(stored)
     exported_labels = [(label, paths[label.id]) for label, _ in stored]
     write_image_group(
@@ -114,27 +126,32 @@ def _write_export(
         folder,
         image_levels(repo, reference),
         reference.model_copy(update={"source": None}),
-        ngff,
-        f"Exporting image {reference.name}",
+        ImageWriting(
+            title=f"Exporting image {reference.name}",
+            ngff=ngff,
+            shards=shards,
+            ome_xml=source_store.ome_xml(),
+            expected_hash=reference.content_hash,
+        ),
     )
-    source_store = repo.store(reference)
-    with repo.progress.task("Exporting labels", len(stored)) as advance:
-        for label, path in stored:
-            write_multiscale_group(
-                folder / "labels" / paths[label.id],
-                [source_store.array(join_key("labels", path, lv.path)) for lv in label.levels],
-                label.axes,
-                label.levels,
-                ngff,
-                {
-                    "image-label": image_label_metadata(
-                        label.label_schema, ngff, image_path_from_label(paths[label.id])
-                    )
-                },
-                label_attributes(label),
-                name=paths[label.id],
-            )
-            advance(1)
+    for label, path in stored:
+        write_multiscale_group(
+            folder / "labels" / paths[label.id],
+            [source_store.array(join_key("labels", path, lv.path)) for lv in label.levels],
+            label.axes,
+            label.levels,
+            ngff,
+            {
+                "image-label": image_label_metadata(
+                    label.label_schema, ngff, image_path_from_label(paths[label.id])
+                )
+            },
+            _checked_label_attributes(label),
+            name=paths[label.id],
+            writing=LevelWriting(
+                shards=shards, progress=repo.progress, title=f"Exporting labels {path}"
+            ),
+        )
     exported = ImageStore(str(folder), zarr.open_group(str(folder), mode="r+"), True)
     write_plain_group(folder / "labels", labels_group_metadata(list(paths.values()), ngff), ngff)
     for collection in repo.catalog.collections(reference.id):
@@ -142,6 +159,19 @@ def _write_export(
     for name in table_names(source_store):
         moved, attributes = relocated_table(name, table_attributes(source_store, name), paths)
         write_table(exported, moved, read_table(source_store, name), attributes, ngff)
+
+
+def _checked_label_attributes(label: LabelImage) -> Callable[[str], dict[str, Any]]:
+    """Our attributes of a label group being copied, once its pixels proved to be the
+    recorded ones."""
+
+    def attributes(digest: str) -> dict[str, Any]:
+        recorded = label.provenance.content_hash
+        if recorded not in (None, digest):
+            raise InputError(label.key, "pixels", f"pixels matching the recorded hash {recorded}")
+        return label_attributes(label)
+
+    return attributes
 
 
 def import_store(
@@ -180,11 +210,19 @@ def _apply_import(repo: RepositoryContext, plan: ImportPlan) -> ImportResult:
         check_new_image(reader, reference.name, reference.id)
     labels = _flattened(plan.labels)
     stored = [(planned.label, planned.path) for planned in labels]
-    with new_store(repo, reference) as staging:
+    with new_store(repo, reference.name) as staging:
+        staging.image = reference
         write_image_group(
-            repo, staging.path, plan.image_arrays, reference, "0.5",
-            f"Importing image {reference.name}",
-        )  # fmt: skip
+            repo,
+            staging.path,
+            plan.image_arrays,
+            reference,
+            ImageWriting(
+                title=f"Importing image {reference.name}",
+                ome_xml=plan.ome_xml,
+                expected_hash=reference.content_hash,
+            ),
+        )
         store = ImageStore(str(staging.path), zarr.open_group(staging.path, mode="r+"), True)
         paths = {label.id: path for label, path in stored}
         staging.tables = _write_planned_labels(repo, store, labels, _relocated(plan.tables, paths))
@@ -243,7 +281,13 @@ def _merge_into(
             )
     merged = _merged_collections(writer.collections(reference.id), reference, plan.collections)
     store = repo.store(reference, writable=True)
-    tables = _write_planned_labels(repo, store, new)
+    paths = {planned.label.id: planned.path for planned in new}
+    arriving = [
+        planned
+        for planned in plan.tables
+        if table_record(planned.name, planned.attributes, planned.table).label_image_id in paths
+    ]
+    tables = _write_planned_labels(repo, store, new, _relocated(arriving, paths))
     everything = [*stored, *((planned.label, planned.path) for planned in new)]
     for collection in merged:
         write_collection(store, collection, reference, everything)
@@ -288,24 +332,27 @@ def _write_planned_labels(
 ) -> list[TableRecord]:
     """Write label images exactly as planned, with their tables (instance tables computed
     where none came along); return the tables for the catalog."""
-    with repo.progress.task("Importing labels", len(labels)) as advance:
-        for planned in labels:
-            label = planned.label
-            staged = store.stage_label_group(
-                planned.path,
-                planned.arrays,
-                label.axes,
-                label.levels,
-                image_label_metadata(
-                    label.label_schema, store.ngff_version, image_path_from_label(planned.path)
-                ),
-                label_attributes(label),
-            )
-            try:
-                store.publish_label_group(planned.path, staged)
-            finally:
-                staged.discard()
-            advance(1)
+    for planned in labels:
+        label = planned.label
+        staged = store.stage_label_group(
+            planned.path,
+            planned.arrays,
+            label.axes,
+            label.levels,
+            image_label_metadata(
+                label.label_schema, store.ngff_version, image_path_from_label(planned.path)
+            ),
+            _checked_label_attributes(label),
+            LevelWriting(
+                reduction=label.downsampling,
+                progress=repo.progress,
+                title=f"Importing labels {planned.path}",
+            ),
+        )
+        try:
+            store.publish_label_group(planned.path, staged)
+        finally:
+            staged.discard()
     tables = []
     for planned_table in planned_tables:
         write_table(store, planned_table.name, planned_table.table, planned_table.attributes)
