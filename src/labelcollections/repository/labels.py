@@ -89,9 +89,16 @@ def add_labels(
     )
     store = repo.store(reference, writable=True)
     label_path = new_label_path(draft, (path for _, path in known))
-    label, table, staged = _stage_label_group(
-        repo, store, draft, data, label_path, pixels.source, shards
-    )
+    try:
+        label, table, staged = _stage_label_group(
+            repo, store, draft, data, label_path, pixels.source, shards
+        )
+    except InputError:
+        # A concurrent writer of the same name@version may have published its path meanwhile:
+        # once it has committed, say so rather than that the path is taken.
+        with repo.catalog.writing(reference.name) as writer:
+            check_new_label(writer, reference, draft.key)
+        raise
     try:
         with repo.catalog.writing(reference.name) as writer:
             check_new_label(writer, reference, label.key)
