@@ -150,12 +150,6 @@ class Catalog:
         with self.reading() as reader:
             return reader.label_images(image_id)
 
-    def label_candidates(
-        self, reference: str, image_id: str | None = None
-    ) -> list[tuple[LabelImage, str]]:
-        with self.reading() as reader:
-            return reader.label_candidates(reference, image_id)
-
     def find(
         self, query: LabelImageFilter, limit: int | None = None, cursor: str | None = None
     ) -> FindPage:

@@ -1,4 +1,4 @@
-"""The catalog's queries: ``find`` with its filters and pages, lineage, label references.
+"""The catalog's queries: ``find`` with its filters and pages, and lineage.
 
 Every query is one SQL statement (plus a count for ``find``) that both catalogs run with their
 indexes: ``find`` pages by key (the last row's image name, name and version, kept in an opaque
@@ -19,7 +19,6 @@ from sqlalchemy import (
     and_,
     func,
     literal,
-    or_,
     select,
     tuple_,
     union,
@@ -184,23 +183,6 @@ def find_page(
     last = rows[-1] if more else None
     next_cursor = encode_cursor(last.image_name, last.name, last.version) if last else None
     return FindPage(labels, int(total), next_cursor)
-
-
-def label_candidates(
-    connection: Connection, reference: str, image_id: str | None
-) -> list[tuple[LabelImage, str]]:
-    """Label images (with their store paths) that ``reference`` may name: by id, by
-    ``name@version`` (split at any ``@``, as names may hold one) or by name."""
-    c = label_images.c
-    keys = [(reference[:i], reference[i + 1 :]) for i, ch in enumerate(reference) if ch == "@"]
-    named = [and_(c.name == name, c.version == version) for name, version in keys]
-    statement = select(c.record, c.store_path).where(
-        or_(c.id == reference, c.name == reference, *named)
-    )
-    if image_id is not None:
-        statement = statement.where(c.image_id == image_id)
-    rows = connection.execute(statement.order_by(*ORDER))
-    return [(LabelImage.model_validate_json(r.record), r.store_path) for r in rows]
 
 
 def lineage(connection: Connection, label_image_id: str) -> list[LabelImage]:

@@ -118,12 +118,6 @@ class CatalogReader:
             for r in self.connection.execute(query)
         ]
 
-    def label_candidates(
-        self, reference: str, image_id: str | None = None
-    ) -> list[tuple[LabelImage, str]]:
-        """The label images a reference may name (see ``queries.label_candidates``)."""
-        return queries.label_candidates(self.connection, reference, image_id)
-
     def find(
         self, query: LabelImageFilter, limit: int | None = None, cursor: str | None = None
     ) -> FindPage:
