@@ -25,12 +25,13 @@ from rich.table import Table
 from labelcollections import __version__
 from labelcollections.catalog import LabelImageFilter
 from labelcollections.errors import InputError, LabelCollectionsError
+from labelcollections.geojson_exchange import OBJECT_TYPES, add_annotations, export_polygons
 from labelcollections.model.images import LabelImage
 from labelcollections.model.label_schema import LabelSchema, parse_label_schema
 from labelcollections.model.parsing import validate_model
 from labelcollections.model.provenance import Provenance, parse_software
 from labelcollections.model.records import to_record
-from labelcollections.model.vocabulary import LabelType, Method
+from labelcollections.model.vocabulary import Downsampling, LabelType, Method
 from labelcollections.omero.gateway import OmeroGateway
 from labelcollections.omero_sync import OmeroSync, PixelMode
 from labelcollections.progress import Advance
@@ -39,6 +40,7 @@ from labelcollections.storage.locations import read_json
 from labelcollections.storage.validation import validate_path
 
 F = TypeVar("F", bound=Callable[..., Any])
+GEOJSON_SUFFIXES = (".geojson", ".json")
 console = Console(width=None if sys.stdout.isatty() else 160)
 errors = Console(stderr=True)
 
@@ -171,6 +173,10 @@ def add_image(repo: str, source: str, name: str, axes: str | None) -> None:
 @click.option(
     "--downsampling", type=click.Choice(["nearest", "mode"]), default="nearest", show_default=True
 )
+@click.option(
+    "--value-property",
+    help="GeoJSON SOURCE: the Feature property holding label values (default: numbered).",
+)
 def add_labels(
     repo: str,
     image: str,
@@ -192,11 +198,13 @@ def add_labels(
     provenance_file: str | None,
     axes: str | None,
     downsampling: str,
+    value_property: str | None,
 ) -> None:
     """Add a label image of IMAGE to a collection, with provenance.
 
-    SOURCE is a TIFF / OME-TIFF / .npy file, or a Zarr array (read chunk by chunk, so label
-    images larger than memory work).
+    SOURCE is a TIFF / OME-TIFF / .npy file, a Zarr array (read chunk by chunk, so label
+    images larger than memory work), or a GeoJSON FeatureCollection (a QuPath export, say),
+    rasterised onto IMAGE's pixels.
     """
     base: dict[str, Any] = read_json(provenance_file) if provenance_file else {}
     if not isinstance(base, dict):
@@ -222,23 +230,77 @@ def add_labels(
         raise InputError("--method", "method", f"one of {', '.join(m.value for m in Method)}")
     provenance = validate_model(Provenance, fields, provenance_file or "provenance options")
     schema = parse_label_schema(read_json(classes), classes) if classes else LabelSchema()
+    mode: Downsampling = "mode" if downsampling == "mode" else "nearest"
     with open_repo(repo) as repository:
-        label = repository.add_labels(
-            image,
-            source,
-            collection=collection,
-            name=name,
-            label_type=label_type,
-            version=version,
-            provenance=provenance,
-            label_schema=schema,
-            axes=list(axes) if axes else None,
-            downsampling="mode" if downsampling == "mode" else "nearest",
-        )
+        if Path(source).suffix.lower() in GEOJSON_SUFFIXES:
+            label = add_annotations(
+                repository,
+                image,
+                source,
+                collection=collection,
+                name=name,
+                label_type=label_type,
+                provenance=provenance,
+                version=version,
+                value_property=value_property,
+                label_schema=schema if classes else None,
+                downsampling=mode,
+            )
+        else:
+            label = repository.add_labels(
+                image,
+                source,
+                collection=collection,
+                name=name,
+                label_type=label_type,
+                version=version,
+                provenance=provenance,
+                label_schema=schema,
+                axes=list(axes) if axes else None,
+                downsampling=mode,
+            )
     console.print(
         f"added label image [bold]{collection}/{label.key}[/] ({label.id}) to {image}:"
         f" {label.label_type.value}, {len(label.levels)} levels, {label.provenance.content_hash}"
     )
+
+
+@cli.command()
+@click.argument("repo", type=click.Path(file_okay=False))
+@click.argument("label")
+@click.option("--output", required=True, type=click.Path(dir_okay=False), help="A new .geojson.")
+@click.option(
+    "--simplify",
+    type=click.FloatRange(0, min_open=True),
+    help="Simplify outlines by up to this many pixels (smaller files; no longer exact).",
+)
+@click.option("--measurements", is_flag=True, help="Add the instance-table row (QuPath).")
+@click.option(
+    "--object-type", type=click.Choice(OBJECT_TYPES), default="annotation", show_default=True
+)
+def polygons(
+    repo: str,
+    label: str,
+    output: str,
+    simplify: float | None,
+    measurements: bool,
+    object_type: str,
+) -> None:
+    """LABEL's objects as GeoJSON for QuPath: exact pixel-edge polygons, one file per plane."""
+    with open_repo(repo) as repository:
+        written = export_polygons(
+            repository,
+            label,
+            output,
+            simplify=simplify,
+            measurements=measurements,
+            object_type=object_type,
+        )
+    for plane_file in written:
+        where = " ".join(f"{axis}={index}" for axis, index in plane_file.plane.items())
+        console.print(f"wrote {plane_file.features} features to {plane_file.path} {where}".strip())
+    if simplify is not None:
+        console.print(f"simplified by {simplify:g} px: the polygons no longer give the pixels back")
 
 
 @cli.group()

@@ -137,8 +137,9 @@ class GeoJsonFeature:
     plane: dict[str, int] = field(default_factory=dict)
 
 
-def read_features(path: str | Path) -> list[GeoJsonFeature]:
-    """The areal Features of a GeoJSON file (see the module docstring for what is accepted)."""
+def read_features(path: str | Path) -> tuple[list[GeoJsonFeature], dict[str, Any]]:
+    """The areal Features of a GeoJSON file (see the module docstring for what is accepted),
+    and the FeatureCollection's own ``properties`` (empty when it has none)."""
     source = str(path)
     try:
         with Path(path).open(encoding="utf-8") as handle:
@@ -147,7 +148,8 @@ def read_features(path: str | Path) -> list[GeoJsonFeature]:
         raise InputError(source, "file", "an existing GeoJSON file") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise InputError(source, "file", f"a GeoJSON (JSON) document ({error})") from None
-    return parse_features(document, source)
+    header = document.get("properties") if isinstance(document, dict) else None
+    return parse_features(document, source), header if isinstance(header, dict) else {}
 
 
 def parse_features(document: Any, source: str) -> list[GeoJsonFeature]:

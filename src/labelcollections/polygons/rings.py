@@ -22,6 +22,7 @@ more than tracing the whole image here, and pixel-edge outlines need no floating
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,15 +39,15 @@ INT64_LIMIT = 1 << 63
 
 @dataclass(frozen=True)
 class Outlines:
-    """Objects as polygons with holes, in pixel-edge coordinates.
+    """Objects as polygons with holes, in pixel units.
 
     ``coords`` holds (x, y) vertices, every ring closed (its first vertex repeated last).
     Ring ``r`` is ``coords[ring_offsets[r]:ring_offsets[r + 1]]``; polygon ``p`` is rings
     ``polygon_offsets[p]:polygon_offsets[p + 1]``, the first its shell (counter-clockwise in
     (x, y), positive area), the others its holes (clockwise); object ``o`` is polygons
     ``object_offsets[o]:object_offsets[o + 1]``, with label value ``labels[o]`` on plane
-    ``planes[o]``. Objects are sorted by plane, then label value; polygons and rings by their
-    top-left vertex.
+    ``planes[o]``. Traced outlines have integer vertices on pixel corners, objects sorted by
+    plane, then label value, and polygons and rings by their top-left vertex.
     """
 
     coords: np.ndarray
@@ -55,6 +56,48 @@ class Outlines:
     object_offsets: np.ndarray
     labels: np.ndarray
     planes: np.ndarray
+
+    @classmethod
+    def from_polygons(
+        cls,
+        objects: Sequence[Sequence[Sequence[np.ndarray]]],
+        labels: np.ndarray,
+        planes: np.ndarray,
+    ) -> Outlines:
+        """Outlines of objects given as polygons, each a sequence of closed rings of (x, y)
+        positions (shell first), with each object's label value and plane."""
+        polygons = [polygon for found in objects for polygon in found]
+        rings = [ring for polygon in polygons for ring in polygon]
+        coords = np.concatenate(rings) if rings else np.zeros((0, 2))
+        return cls(
+            coords=coords,
+            ring_offsets=_offsets(np.array([len(ring) for ring in rings], dtype=np.int64)),
+            polygon_offsets=_offsets(np.array([len(p) for p in polygons], dtype=np.int64)),
+            object_offsets=_offsets(np.array([len(found) for found in objects], dtype=np.int64)),
+            labels=np.asarray(labels),
+            planes=np.asarray(planes, dtype=np.int64),
+        )
+
+    @classmethod
+    def from_geometries(
+        cls, geometries: np.ndarray, labels: np.ndarray, planes: np.ndarray
+    ) -> Outlines:
+        """Outlines of shapely Polygons and MultiPolygons (shells made counter-clockwise)."""
+        if not len(geometries):
+            zero = np.zeros(1, dtype=np.int64)
+            return cls(np.zeros((0, 2)), zero, zero, zero, labels, planes)
+        oriented = shapely.orient_polygons(geometries)
+        _, coords, (ring_offsets, polygon_offsets, object_offsets) = shapely.to_ragged_array(
+            oriented, include_z=False
+        )
+        return cls(
+            coords=coords,
+            ring_offsets=ring_offsets.astype(np.int64),
+            polygon_offsets=polygon_offsets.astype(np.int64),
+            object_offsets=object_offsets.astype(np.int64),
+            labels=labels,
+            planes=planes,
+        )
 
     def __len__(self) -> int:
         return int(self.labels.size)
