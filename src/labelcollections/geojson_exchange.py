@@ -327,16 +327,16 @@ def _plane_numbers(
     """Each Feature's plane as a C-order number over ``axes``."""
     numbers = np.zeros(len(features), dtype=np.int64)
     for feature_number, feature in enumerate(features):
-        number = 0
-        for axis in axes:
-            index = feature.plane.get(axis, 0)
-            if index >= sizes[axis]:
+        for axis, index in feature.plane.items():
+            if index >= sizes.get(axis, 1):
                 raise InputError(
                     source,
                     f"features[{feature.index}].properties.{axis}",
-                    f"an index below the image's {axis} size {sizes[axis]}",
+                    f"an index below the image's {axis} size {sizes.get(axis, 1)}",
                 )
-            number = number * sizes[axis] + index
+        number = 0
+        for axis in axes:
+            number = number * sizes[axis] + feature.plane.get(axis, 0)
         numbers[feature_number] = number
     return numbers
 
