@@ -162,7 +162,7 @@ def test_stacks_give_one_feature_collection_per_plane(tmp_path: Path, run: Run) 
     assert run("add-labels", repo, "stack", tmp_path / "labels.npy", "--collection", "c",
                "--name", "n", "--type", "instance", "--method", "manual")[0] == 0  # fmt: skip
     out = tmp_path / "stack.geojson"
-    code, stdout, err = run("polygons", repo, "n@v1", "--output", out)
+    code, _, err = run("polygons", repo, "n@v1", "--output", out)
     assert code == 0, err
     planes = [tmp_path / f"stack_z{z}.geojson" for z in range(3)]
     assert [len(features(p)) for p in planes] == [1, 0, 2]
@@ -174,8 +174,9 @@ def test_stacks_give_one_feature_collection_per_plane(tmp_path: Path, run: Run) 
     merged = tmp_path / "all.geojson"
     merged.write_text(json.dumps({"type": "FeatureCollection", "features": [
         *features(planes[0]), *third]}))  # fmt: skip
-    code, _, err = run("add-labels", repo, "stack", merged, "--collection", "c", "--name", "back",
-                       "--type", "instance", "--method", "manual", "--value-property", "label")  # fmt: skip
+    code, _, err = run("add-labels", repo, "stack", merged, "--collection", "c",
+                       "--name", "back", "--type", "instance", "--method", "manual",
+                       "--value-property", "label")  # fmt: skip
     assert code == 0, err
     with Repository.open(repo) as repository:
         back = repository.label_levels(repository.label_image("back@v1"))[0]
@@ -237,7 +238,7 @@ def test_qupath_annotations_become_a_semantic_label_image(
                     "geometry": {"type": "Point", "coordinates": [1, 2]},
                     "properties": {},
                 }
-            ),  # fmt: skip
+            ),
             "features[0].geometry.type",
         ),
         (
@@ -260,8 +261,9 @@ def test_bad_geojson_is_one_line_naming_the_field(
     source = tmp_path / "bad.geojson"
     source.write_text(json.dumps(document))
     before = sorted(p.name for p in (repo / "images").rglob("*"))
-    code, _, err = run("add-labels", repo, "slide", source, "--collection", "q", "--name", "bad",
-                       "--type", "instance", "--method", "manual", "--value-property", "label")  # fmt: skip
+    code, _, err = run("add-labels", repo, "slide", source, "--collection", "q",
+                       "--name", "bad", "--type", "instance", "--method", "manual",
+                       "--value-property", "label")  # fmt: skip
     assert code == 2 and err.count("\n") == 1, err
     assert f"{source}: {field}:" in err
     assert sorted(p.name for p in (repo / "images").rglob("*")) == before
