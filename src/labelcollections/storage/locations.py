@@ -69,3 +69,11 @@ def list_json_files(location: str) -> list[str]:
     return sorted(
         e[: -len(".json")] for e in entries if e.endswith(".json") and not e.startswith(".")
     )
+
+
+def looks_like_zarr(location: str) -> bool:
+    """True for a URL (read through fsspec) or a local folder holding Zarr metadata."""
+    if is_url(location):
+        return True
+    path = Path(location)
+    return path.is_dir() and any((path / f).exists() for f in ("zarr.json", ".zgroup", ".zattrs"))

@@ -70,16 +70,21 @@ def _to_json_value(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True, kw_only=True)
 class _JsonObject:
     """Shared JSON writing: typed fields first, then ``extra``, in the remembered key order.
 
     ``_FIELDS`` maps each JSON key to the attribute that holds its typed value, in the order used
-    for objects built in code. A typed value of ``None`` means the key is absent.
+    for objects built in code. A typed value of ``None`` means the key is absent. ``extra``
+    keeps every other key verbatim.
     """
 
     _FIELDS: ClassVar[Mapping[str, str]]
-    extra: dict[str, Any]
-    key_order: tuple[str, ...]
+    extra: dict[str, Any] = field(default_factory=dict)
+    key_order: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._check_extra()
 
     def _check_extra(self) -> None:
         """Refuse a key given both as a typed field and in ``extra``: one would silently win."""
@@ -158,11 +163,6 @@ class Path(_JsonObject):
 
     type: str | None = None
     path: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    key_order: tuple[str, ...] = field(default=(), compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._check_extra()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Path:
@@ -183,11 +183,6 @@ class Reference(_JsonObject):
 
     id: str | None = None
     path: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    key_order: tuple[str, ...] = field(default=(), compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._check_extra()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Reference:
@@ -231,11 +226,6 @@ class LabelAttribute(_JsonObject):
 
     label_value: int | float | None = None
     color: Color | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    key_order: tuple[str, ...] = field(default=(), compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._check_extra()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> LabelAttribute:
@@ -266,11 +256,6 @@ class Labels(_JsonObject):
 
     label_attributes: list[LabelAttribute] | None = None
     source: list[Reference] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    key_order: tuple[str, ...] = field(default=(), compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._check_extra()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Labels:
@@ -314,11 +299,6 @@ class Node(_JsonObject):
     path: Path | None = None
     nodes: list[Node] | None = None
     attributes: dict[str, Any] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    key_order: tuple[str, ...] = field(default=(), compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._check_extra()
 
 
 @dataclass(frozen=True, kw_only=True)

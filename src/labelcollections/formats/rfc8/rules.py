@@ -220,6 +220,14 @@ class _Document:
     def of_type(self, node_type: str) -> Iterator[_Site]:
         return (site for site in self.nodes if site.type == node_type)
 
+    def declaring(self, attribute: str) -> Iterator[tuple[_Site, Any]]:
+        """The nodes whose attributes declare ``attribute``, with its value."""
+        return (
+            (site, site.attributes[attribute])
+            for site in self.nodes
+            if attribute in site.attributes
+        )
+
     def children_of(self, site: _Site) -> tuple[_Site, ...]:
         return self.children.get(site.location, ())
 
@@ -326,6 +334,17 @@ Rule = Callable[[_Document], Iterable[RuleViolation]]
 
 def _violation(rule: str, location: str, text: str) -> RuleViolation:
     return RuleViolation(rule, f"Spec rule [{rule}] violated: {text}", location)
+
+
+def _not_an_object(rule: str, site: _Site, attribute: str, value: Any) -> RuleViolation | None:
+    """The violation of ``rule`` when an attribute that must be an object is not one."""
+    if isinstance(value, Mapping):
+        return None
+    return _violation(
+        rule,
+        site.at("attributes", attribute),
+        f"A {attribute!r} attribute must be an object; got {value!r}.",
+    )
 
 
 def node_type_required(doc: _Document) -> Iterator[RuleViolation]:
@@ -564,17 +583,10 @@ def reference_path_required(doc: _Document) -> Iterator[RuleViolation]:
 
 def label_value_required(doc: _Document) -> Iterator[RuleViolation]:
     """Each ``labelAttributes`` entry says which label value it describes."""
-    for site in doc.nodes:
-        if "labels" not in site.attributes:
-            continue
-        labels = site.attributes["labels"]
+    for site, labels in doc.declaring("labels"):
         location = site.at("attributes", "labels")
-        if not isinstance(labels, Mapping):
-            yield _violation(
-                "label-value-required",
-                location,
-                f"A 'labels' attribute must be an object; got {labels!r}.",
-            )
+        if problem := _not_an_object("label-value-required", site, "labels", labels):
+            yield problem
             continue
         entries = labels.get("labelAttributes")
         if "labelAttributes" in labels and not isinstance(entries, list):
@@ -720,33 +732,24 @@ def multiscale_output_consistent(doc: _Document) -> Iterator[RuleViolation]:
 
 def scene_transformations_required(doc: _Document) -> Iterator[RuleViolation]:
     """A ``scene`` exists to place things, so it has at least one transformation."""
-    for site in doc.nodes:
-        if "scene" not in site.attributes:
-            continue
-        scene = site.attributes["scene"]
-        location = site.at("attributes", "scene")
-        if not isinstance(scene, Mapping):
-            text = f"A 'scene' attribute must be an object; got {scene!r}."
+    rule = "scene-transformations-required"
+    for site, scene in doc.declaring("scene"):
+        if problem := _not_an_object(rule, site, "scene", scene):
+            yield problem
         elif not _entries(scene.get("coordinateTransformations")):
-            text = "Scene must declare a non-empty 'coordinateTransformations' array."
-        else:
-            continue
-        yield _violation("scene-transformations-required", location, text)
+            yield _violation(
+                rule,
+                site.at("attributes", "scene"),
+                "Scene must declare a non-empty 'coordinateTransformations' array.",
+            )
 
 
 def plate_columns_rows_required(doc: _Document) -> Iterator[RuleViolation]:
     """A ``plate`` declares its columns and rows (and, optionally, its acquisitions)."""
-    for site in doc.nodes:
-        if "plate" not in site.attributes:
-            continue
-        plate = site.attributes["plate"]
+    for site, plate in doc.declaring("plate"):
         location = site.at("attributes", "plate")
-        if not isinstance(plate, Mapping):
-            yield _violation(
-                "plate-columns-rows-required",
-                location,
-                f"A 'plate' attribute must be an object; got {plate!r}.",
-            )
+        if problem := _not_an_object("plate-columns-rows-required", site, "plate", plate):
+            yield problem
             continue
         for key in ("columns", "rows"):
             if not _entries(plate.get(key)):
@@ -781,16 +784,9 @@ def _plate_ids(plate: Mapping[str, Any], key: str) -> set[str]:
 
 def well_reference_resolves(doc: _Document) -> Iterator[RuleViolation]:
     """A ``well`` names a column and a row that its enclosing plate declares."""
-    for site in doc.nodes:
-        if "well" not in site.attributes:
-            continue
-        well = site.attributes["well"]
-        if not isinstance(well, Mapping):
-            yield _violation(
-                "well-reference-resolves",
-                site.at("attributes", "well"),
-                f"A 'well' attribute must be an object; got {well!r}.",
-            )
+    for site, well in doc.declaring("well"):
+        if problem := _not_an_object("well-reference-resolves", site, "well", well):
+            yield problem
             continue
         plate = _enclosing_plate(site)
         for key, plate_key in (("column", "columns"), ("row", "rows")):
@@ -815,10 +811,8 @@ def well_reference_resolves(doc: _Document) -> Iterator[RuleViolation]:
 
 def acquisition_reference_resolves(doc: _Document) -> Iterator[RuleViolation]:
     """An ``acquisition`` names one that its enclosing plate declares."""
-    for site in doc.nodes:
-        if "acquisition" not in site.attributes:
-            continue
-        ref_id = _ref_id(site.attributes["acquisition"])
+    for site, acquisition in doc.declaring("acquisition"):
+        ref_id = _ref_id(acquisition)
         plate = _enclosing_plate(site)
         if ref_id is None:
             text = "Acquisition must be a reference with an 'id'."

@@ -1,0 +1,152 @@
+"""The repository: OME-Zarr stores plus the catalog that indexes them (the Python API).
+
+:class:`Repository` is the public face. Each use case lives in a module of its own and takes
+the repository as its first argument; the class binds them as methods, so
+``repo.add_labels(…)`` is :func:`labels.add_labels` and a newcomer finds each use case by its
+name:
+
+==================  =================================================================
+``layout``          where things live on disk, stored names, our group attributes
+``context``         the open repository: its folder, catalog and progress display
+``references``      finding images, label images and collections by name, id or reference
+``pixels``          the pixel levels of images and label images
+``images``          adding reference images (copied, or OME-Zarr registered in place)
+``labels``          adding label images
+``tables``          instance tables, feature tables, objects by stable id
+``comparison``      comparing two segmentations, recording correspondences
+``collections``     collection documents and membership
+``queries``         ``find`` and ``lineage``
+``transfer``        export, import, writing what was pulled from OMERO
+``integrity``       ``verify`` and ``reindex``
+==================  =================================================================
+
+The stores are the truth; the catalog is updated after each store write, in one transaction.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from labelcollections.errors import ConflictError, NotFoundError
+from labelcollections.progress import Progress
+from labelcollections.repository import (
+    collections,
+    comparison,
+    images,
+    integrity,
+    labels,
+    pixels,
+    queries,
+    references,
+    tables,
+    transfer,
+)
+from labelcollections.repository.context import RepositoryContext
+from labelcollections.repository.integrity import VerifyProblem
+from labelcollections.repository.layout import (
+    CATALOG_FILE,
+    IMAGES_DIR,
+    MARKER_FILE,
+    REPOSITORY_FORMAT,
+    STORE_SUFFIX,
+    Layout,
+    stored_table_name,
+)
+from labelcollections.repository.tables import Instance, table_record
+from labelcollections.repository.transfer import ImportResult
+from labelcollections.storage.publish import write_json_atomic
+
+__all__ = [
+    "CATALOG_FILE",
+    "IMAGES_DIR",
+    "MARKER_FILE",
+    "STORE_SUFFIX",
+    "ImportResult",
+    "Instance",
+    "Repository",
+    "VerifyProblem",
+    "open_repository",
+    "stored_table_name",
+    "table_record",
+]
+
+
+def open_repository(path: str | Path, progress: Progress | None = None) -> Repository:
+    """Open an existing repository (the Python API's entry point)."""
+    return Repository.open(path, progress)
+
+
+class Repository(RepositoryContext):
+    """A local repository of reference images, label images and collections."""
+
+    @classmethod
+    def init(cls, path: str | Path, progress: Progress | None = None) -> Repository:
+        """Create a repository in an empty (or new) folder."""
+        layout = Layout(Path(path).expanduser().resolve())
+        if layout.marker.exists():
+            raise ConflictError(
+                str(layout.root), "repository", "a folder that is not a repository yet"
+            )
+        if layout.root.exists() and any(layout.root.iterdir()):
+            raise ConflictError(str(layout.root), "folder", "an empty or new folder")
+        layout.images_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(layout.marker, REPOSITORY_FORMAT)
+        return cls(layout.root, progress)
+
+    @classmethod
+    def open(cls, path: str | Path, progress: Progress | None = None) -> Repository:
+        """Open the repository in ``path``."""
+        layout = Layout(Path(path).expanduser().resolve())
+        if not layout.marker.is_file():
+            raise NotFoundError(
+                str(layout.root), "repository", f"a folder made by 'init' ({MARKER_FILE})"
+            )
+        return cls(layout.root, progress)
+
+    def __enter__(self) -> Repository:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # Reference images
+    add_image = images.add_image
+    image = references.image
+    image_levels = pixels.image_levels
+
+    # Label images
+    add_labels = labels.add_labels
+    label_image = references.label_image
+    label_images = labels.label_images
+    label_levels = pixels.label_levels
+
+    # Instances and tables
+    instance_table = tables.instance_table
+    instance = tables.instance
+    table = tables.table
+    add_table = tables.add_table
+    compare = comparison.compare
+
+    # Collections
+    collection = references.collection
+    add_to_collection = collections.add_to_collection
+    collection_document = collections.collection_document
+    set_omero_collection_id = collections.set_omero_collection_id
+
+    # Queries
+    find = queries.find
+    lineage = queries.lineage
+
+    # Export and import
+    export = transfer.export
+    import_store = transfer.import_store
+    import_plan = transfer.import_plan
+
+    # Integrity
+    verify = integrity.verify
+    reindex = integrity.reindex
+
+    # Last, because inside the class body these names hide their modules from here on.
+    images = images.images
+    tables = tables.tables
+    collections = collections.collections

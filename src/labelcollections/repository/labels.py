@@ -1,0 +1,169 @@
+"""Adding label images: checked against their reference image, written as a pyramid with their
+content hash and instance table computed alongside, then indexed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from labelcollections.errors import ConflictError, InputError
+from labelcollections.formats.ngff.labels import image_label_metadata, image_path_from_label
+from labelcollections.instances import instance_table as measure_instances
+from labelcollections.model.geometry import (
+    check_label_dtype,
+    check_label_shape,
+    expanded_shape,
+    label_axes_order,
+    label_levels,
+)
+from labelcollections.model.images import LabelImage, ReferenceImage
+from labelcollections.model.label_schema import LabelSchema
+from labelcollections.model.names import check_name, new_id
+from labelcollections.model.provenance import Provenance
+from labelcollections.model.vocabulary import Downsampling, LabelType
+from labelcollections.repository.collections import collection_or_new, write_collection
+from labelcollections.repository.context import RepositoryContext
+from labelcollections.repository.layout import label_attributes
+from labelcollections.repository.references import image, label_image
+from labelcollections.repository.tables import store_instance_table
+from labelcollections.storage.hashing import content_hash
+from labelcollections.storage.ome_zarr_store import ImageStore
+from labelcollections.storage.pyramid import contiguous, downsample_labels
+from labelcollections.storage.sources import Pixels, PixelSource, read_pixels
+
+
+def add_labels(
+    repo: RepositoryContext,
+    image_name: str,
+    source: PixelSource,
+    *,
+    collection: str,
+    name: str,
+    label_type: LabelType | str,
+    provenance: Provenance,
+    version: str = "v1",
+    label_schema: LabelSchema | None = None,
+    axes: Sequence[str] | None = None,
+    downsampling: Downsampling = "nearest",
+) -> LabelImage:
+    """Add a label image of ``image_name`` to ``collection`` (created when new).
+
+    The pixels must be integers with the image's shape (or 1 in an irrelevant axis). The
+    pyramid gets the image's number of levels; content hashes go into the provenance.
+    """
+    reference = image(repo, image_name)
+    check_name(collection, "collection name")
+    check_name(name, "label image name")
+    check_name(version, "label image version")
+    pixels = read_pixels(source)
+    data = _aligned_pixels(pixels, axes, reference)
+    label_type = LabelType(label_type)
+    known = repo.catalog.label_images(reference.id)
+    key = f"{name}@{version}"
+    if any(label.key == key for label, _ in known):
+        raise ConflictError(
+            key, "label image", f"a name and version not yet used on {reference.name}"
+        )
+    derived_from = provenance.derived_from
+    if derived_from is not None:
+        derived_from = label_image(repo, derived_from, reference.name).id
+    draft = LabelImage(
+        id=new_id(),
+        name=name,
+        version=version,
+        image_id=reference.id,
+        label_type=label_type,
+        label_schema=label_schema or LabelSchema(),
+        provenance=provenance.model_copy(
+            update={"reference_hash": reference.content_hash, "derived_from": derived_from}
+        ),
+        axes=reference.axes,
+        dtype=str(data.dtype),
+        levels=label_levels(data.shape, reference.levels),
+        downsampling=downsampling,
+    )
+    store = repo.store(reference, writable=True)
+    label_path = f"{collection}/{draft.key}"
+    label, table = _write_label_group(repo, store, draft, data, label_path, pixels.source)
+    record = store_instance_table(repo, store, label, label_path, table)
+    updated = collection_or_new(
+        reference, collection, provenance, repo.catalog.collections(reference.id)
+    ).with_member(label.id)
+    write_collection(store, updated, reference, [*known, (label, label_path)])
+    repo.catalog.index_label_image(label, label_path, [updated], [record])
+    return label
+
+
+def label_images(repo: RepositoryContext, image_name: str | None = None) -> list[LabelImage]:
+    """Every label image, or those of one image."""
+    image_id = image(repo, image_name).id if image_name else None
+    return [label for label, _ in repo.catalog.label_images(image_id)]
+
+
+def _aligned_pixels(pixels: Pixels, axes: Sequence[str] | None, reference: ReferenceImage) -> Any:
+    """The label pixels in the reference image's axis order and dimensionality (lazily for
+    Zarr and dask sources), after checking their type and shape."""
+    check_label_dtype(str(pixels.data.dtype), pixels.source)
+    order, covered = label_axes_order(
+        axes or pixels.axes, pixels.data.ndim, reference.axis_names, pixels.source
+    )
+    shape = expanded_shape([pixels.data.shape[i] for i in order], covered, reference.axis_names)
+    check_label_shape(shape, reference.shape, reference.axis_names, pixels.source)
+    return np.transpose(pixels.data, order).reshape(shape)
+
+
+def _write_label_group(
+    repo: RepositoryContext,
+    store: ImageStore,
+    draft: LabelImage,
+    data: Any,
+    label_path: str,
+    source: str,
+) -> tuple[LabelImage, pa.Table]:
+    """Publish the label group of ``draft``: its pyramid, then its metadata with the content
+    hash. The hash and the instance table are computed beside the pyramid and the compression;
+    the hash is waited for only when the metadata is written, after the arrays."""
+    finished: list[LabelImage] = []
+    with ThreadPoolExecutor(max_workers=2) as workers:
+        pending_hash = workers.submit(content_hash, data)
+        pending_table = workers.submit(
+            measure_instances,
+            data,
+            label_image_id=draft.id,
+            axes=draft.axes,
+            level=draft.levels[0],
+            label_schema=draft.label_schema,
+        )
+
+        def record() -> dict[str, Any]:
+            digest = pending_hash.result()
+            if draft.provenance.content_hash not in (None, digest):
+                raise InputError(
+                    source, "provenance.content_hash", f"the hash of the pixels, {digest}"
+                )
+            update = {"content_hash": digest}
+            finished.append(
+                draft.model_copy(update={"provenance": draft.provenance.model_copy(update=update)})
+            )
+            return label_attributes(finished[0])
+
+        arrays = [contiguous(data)]
+        for level in draft.levels[1:]:
+            arrays.append(downsample_labels(arrays[-1], level.shape, draft.downsampling))
+        with repo.progress.task(f"Writing labels {label_path}", len(arrays)) as advance:
+            store.add_label_group(
+                label_path,
+                arrays,
+                draft.axes,
+                draft.levels,
+                image_label_metadata(
+                    draft.label_schema, store.ngff_version, image_path_from_label(label_path)
+                ),
+                record,
+                on_level=lambda done, total: advance(1),
+            )
+        return finished[0], pending_table.result()

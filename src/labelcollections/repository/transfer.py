@@ -1,0 +1,239 @@
+"""Moving an image with its labels, collections and tables in and out of the repository:
+export to OME-Zarr, import from OME-Zarr, and writing what was pulled from elsewhere."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import zarr
+
+from labelcollections.catalog import TableRecord
+from labelcollections.errors import ConflictError
+from labelcollections.formats.ngff.labels import (
+    image_label_metadata,
+    image_path_from_label,
+    labels_group_metadata,
+)
+from labelcollections.formats.ngff.multiscales import NgffVersion
+from labelcollections.model.collection import LabelCollection
+from labelcollections.model.images import LabelImage, ReferenceImage
+from labelcollections.model.names import check_name
+from labelcollections.model.vocabulary import LabelType
+from labelcollections.repository.collections import write_collection
+from labelcollections.repository.context import RepositoryContext
+from labelcollections.repository.images import images, write_image_group
+from labelcollections.repository.layout import label_attributes
+from labelcollections.repository.pixels import image_levels
+from labelcollections.repository.references import image
+from labelcollections.repository.tables import store_instance_table, table_record
+from labelcollections.storage.importing import ImportPlan, PlannedLabel, PlannedTable, plan_import
+from labelcollections.storage.locations import normalise
+from labelcollections.storage.ome_zarr_store import (
+    ImageStore,
+    join_key,
+    write_multiscale_group,
+    write_plain_group,
+)
+from labelcollections.storage.publish import staged_directory
+from labelcollections.storage.tables import read_table, table_attributes, table_names, write_table
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import added: the image, the collections written and the new label images."""
+
+    image: ReferenceImage
+    collections: tuple[LabelCollection, ...]
+    labels: tuple[LabelImage, ...]
+
+
+def export(
+    repo: RepositoryContext,
+    image_name: str,
+    destination: str | Path,
+    ngff: NgffVersion = "0.5",
+) -> Path:
+    """Write one image with all its labels and collection documents to a new OME-Zarr."""
+    reference = image(repo, image_name)
+    target = Path(destination).expanduser().resolve()
+    if target.exists():
+        raise ConflictError(str(target), "destination", "a path that does not exist yet")
+    stored = repo.catalog.label_images(reference.id)
+    with staged_directory(target) as staging:
+        write_image_group(
+            repo,
+            staging,
+            image_levels(repo, reference),
+            reference.model_copy(update={"source": None}),
+            ngff,
+            f"Exporting image {reference.name}",
+        )
+        source_store = repo.store(reference)
+        with repo.progress.task("Exporting labels", len(stored)) as advance:
+            for label, path in stored:
+                write_multiscale_group(
+                    staging / "labels" / path,
+                    [source_store.array(join_key("labels", path, lv.path)) for lv in label.levels],
+                    label.axes,
+                    label.levels,
+                    ngff,
+                    {
+                        "image-label": image_label_metadata(
+                            label.label_schema, ngff, image_path_from_label(path)
+                        )
+                    },
+                    label_attributes(label),
+                    name=path,
+                )
+                advance(1)
+        exported = ImageStore(str(staging), zarr.open_group(str(staging), mode="r+"), True)
+        paths = [path for _, path in stored]
+        for parent in sorted({path.split("/")[0] for path in paths if "/" in path}):
+            write_plain_group(staging / "labels" / parent, {}, ngff)
+        write_plain_group(staging / "labels", labels_group_metadata(paths, ngff), ngff)
+        for collection in repo.catalog.collections(reference.id):
+            write_collection(exported, collection, reference, stored)
+        for name in table_names(source_store):
+            attributes = table_attributes(source_store, name)
+            write_table(exported, name, read_table(source_store, name), attributes, ngff)
+    return target
+
+
+def import_store(
+    repo: RepositoryContext,
+    location: str | Path,
+    *,
+    name: str | None = None,
+    collection: str = "imported",
+    label_type: LabelType | str = LabelType.INSTANCE,
+) -> ImportResult:
+    """Copy an OME-Zarr image with its labels into the repository.
+
+    Stores written by ``export`` are restored exactly (ids, provenance, collections).
+    Third-party stores with a ``labels`` group become one collection named ``collection``.
+    """
+    source = ImageStore.open(normalise(location))
+    check_name(collection, "collection name")
+    return _apply_import(repo, plan_import(source, name, collection, LabelType(label_type)))
+
+
+def import_plan(repo: RepositoryContext, plan: ImportPlan) -> ImportResult:
+    """Write what a planned import (from a store, or pulled from OMERO) holds, exactly.
+
+    Into a repository that already has the image (same id and pixels) only what it lacks is
+    added: new label images, new collections and new members of known collections.
+    """
+    known = next((known for known in images(repo) if known.id == plan.image.id), None)
+    if known is None:
+        return _apply_import(repo, plan)
+    return _merge_import(repo, known, plan)
+
+
+def _apply_import(repo: RepositoryContext, plan: ImportPlan) -> ImportResult:
+    reference = plan.image
+    if any(known.id == reference.id or known.name == reference.name for known in images(repo)):
+        raise ConflictError(reference.name, "image", "an image not yet in this repository")
+    destination = repo.layout.store_path(reference.name)
+    stored = [(planned.label, planned.path) for planned in plan.labels]
+    with staged_directory(destination) as staging:
+        write_image_group(
+            repo, staging, plan.image_arrays, reference, "0.5", f"Importing image {reference.name}"
+        )
+        store = ImageStore(str(staging), zarr.open_group(str(staging), mode="r+"), True)
+        tables = _write_planned_labels(repo, store, plan.labels, plan.tables)
+        for collection in plan.collections:
+            write_collection(store, collection, reference, stored)
+    repo.catalog.index_import(
+        (reference, repo.layout.relative(destination), stored, plan.collections, tables)
+    )
+    return ImportResult(reference, plan.collections, tuple(label for label, _ in stored))
+
+
+def _merge_import(
+    repo: RepositoryContext, reference: ReferenceImage, plan: ImportPlan
+) -> ImportResult:
+    """Add what ``plan`` has and the repository lacks to an image already here."""
+    if plan.image.content_hash != reference.content_hash:
+        raise ConflictError(
+            reference.name,
+            "image",
+            f"the pixels of the image already here ({reference.content_hash})",
+        )
+    stored = repo.catalog.label_images(reference.id)
+    present = {label.id for label, _ in stored}
+    taken = {label.key for label, _ in stored} | {path for _, path in stored}
+    new = [planned for planned in plan.labels if planned.label.id not in present]
+    for planned in new:
+        if planned.label.key in taken or planned.path in taken:
+            raise ConflictError(
+                planned.label.key,
+                "label image",
+                f"a name@version not yet used on {reference.name}",
+            )
+    merged = _merged_collections(repo, reference, plan.collections)
+    store = repo.store(reference, writable=True)
+    tables = _write_planned_labels(repo, store, new)
+    everything = [*stored, *((planned.label, planned.path) for planned in new)]
+    for collection in merged:
+        write_collection(store, collection, reference, everything)
+    repo.catalog.index_additions([(planned.label, planned.path) for planned in new], merged, tables)
+    return ImportResult(reference, tuple(merged), tuple(planned.label for planned in new))
+
+
+def _merged_collections(
+    repo: RepositoryContext, reference: ReferenceImage, incoming: Sequence[LabelCollection]
+) -> list[LabelCollection]:
+    """The collections of ``reference`` that ``incoming`` adds or extends, as they will be."""
+    local = {collection.id: collection for collection in repo.catalog.collections(reference.id)}
+    names = {collection.name: collection.id for collection in local.values()}
+    merged = []
+    for item in incoming:
+        if names.get(item.name, item.id) != item.id:
+            raise ConflictError(
+                item.name, "collection", f"a collection name not yet used on {reference.name}"
+            )
+        current = local.get(item.id, item.model_copy(update={"members": ()}))
+        for member in item.members:
+            current = current.with_member(member)
+        if current.omero_collection_id is None:
+            current = current.model_copy(update={"omero_collection_id": item.omero_collection_id})
+        if current != local.get(item.id):
+            merged.append(current)
+    return merged
+
+
+def _write_planned_labels(
+    repo: RepositoryContext,
+    store: ImageStore,
+    labels: Sequence[PlannedLabel],
+    planned_tables: Sequence[PlannedTable] = (),
+) -> list[TableRecord]:
+    """Write label images exactly as planned, with their tables (instance tables computed
+    where none came along); return the tables for the catalog."""
+    with repo.progress.task("Importing labels", len(labels)) as advance:
+        for planned in labels:
+            label = planned.label
+            store.add_label_group(
+                planned.path,
+                planned.arrays,
+                label.axes,
+                label.levels,
+                image_label_metadata(
+                    label.label_schema, store.ngff_version, image_path_from_label(planned.path)
+                ),
+                label_attributes(label),
+            )
+            advance(1)
+    tables = []
+    for planned_table in planned_tables:
+        write_table(store, planned_table.name, planned_table.table, planned_table.attributes)
+        tables.append(
+            table_record(planned_table.name, planned_table.attributes, planned_table.table)
+        )
+    measured = {record.label_image_id for record in tables if record.kind == "instances"}
+    for planned in labels:
+        if planned.label.id not in measured:
+            tables.append(store_instance_table(repo, store, planned.label, planned.path))
+    return tables
