@@ -72,6 +72,18 @@ def test_a_piece_touching_itself_at_a_corner_becomes_a_shell_and_a_hole() -> Non
     assert geometry.geom_type == "Polygon" and len(geometry.interiors) == 1
 
 
+def test_holes_touching_each_other_diagonally_stay_separate_holes() -> None:
+    labels = np.ones((5, 9), np.uint8)
+    labels[1, 6] = labels[2, 5] = labels[3, 6] = 0  # holes touching at two corners
+    outline_round_trip(labels)
+    (one,) = trace_outlines(labels).geometries()
+    assert one.geom_type == "Polygon" and len(one.interiors) == 3
+    labels[2, 7] = 0  # now (2, 6) is a piece of its own inside a hole shaped like a plus
+    outline_round_trip(labels)
+    (one,) = trace_outlines(labels).geometries()
+    assert [len(piece.interiors) for piece in one.geoms] == [1, 0]
+
+
 def test_vertices_are_pixel_corners_in_level_0_units() -> None:
     labels = np.zeros((4, 6), np.uint32)
     labels[1:3, 2:5] = 9
@@ -134,7 +146,7 @@ def _joined(a, b):  # type: ignore[no-untyped-def]
     )
 
 
-@settings(max_examples=150)
+@settings(max_examples=300)
 @given(
     hnp.arrays(
         LABEL_DTYPES,

@@ -206,14 +206,14 @@ def link_rings(corners: Corners) -> Outlines:
     size = kinds.size
     horizontal = np.arange(size) ^ 1
     down = sort_order([planes, index, xs, ys, kinds & DOWN])
-    vertical = np.empty(size, dtype=np.int64)
-    vertical[down[0::2]] = down[1::2]
-    vertical[down[1::2]] = down[0::2]
+    upper, lower = down[0::2], down[1::2]
+    vertical = _partners(upper, lower)
     leaves_horizontally = (kinds & LEAVES_HORIZONTALLY) != 0
     order, starts = _walk(np.where(leaves_horizontally, horizontal, vertical))
 
-    # Diagonal pixels of one piece: both corners at the point lie on one ring; swap their
-    # vertical edges so the ring splits there.
+    # Diagonal pixels of one piece: both corners at the point lie on one ring; they swap their
+    # vertical edges (every such point at once, whichever edges join two of them) so the ring
+    # splits there.
     twins = np.flatnonzero(
         (planes[1:] == planes[:-1])
         & (index[1:] == index[:-1])
@@ -227,12 +227,19 @@ def link_rings(corners: Corners) -> Outlines:
         ring[order] = np.cumsum(begins) - 1
         first = twins[ring[twins] == ring[twins + 1]]
         if first.size:
-            second = first + 1
-            first_partner, second_partner = vertical[first].copy(), vertical[second].copy()
-            vertical[first], vertical[second] = second_partner, first_partner
-            vertical[second_partner], vertical[first_partner] = first, second
+            twin = np.arange(size)
+            twin[first], twin[first + 1] = first + 1, first
+            vertical = _partners(twin[upper], twin[lower])
             order, starts = _walk(np.where(leaves_horizontally, horizontal, vertical))
     return _polygons(order, starts, xs, ys, planes, index, values)
+
+
+def _partners(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    """Each corner's partner along its vertical edge, the edges given by their two ends."""
+    partner = np.empty(upper.size + lower.size, dtype=np.int64)
+    partner[upper] = lower
+    partner[lower] = upper
+    return partner
 
 
 def _polygons(
