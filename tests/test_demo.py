@@ -47,9 +47,9 @@ def test_demo_repository_holds_two_segmentations_a_second_version_and_an_export(
     }
     assert seen == {
         "": (3, 512, 512),
-        "/labels/nuclei/nuclei@v1": (1, 512, 512),
-        "/labels/nuclei/nuclei@v2": (1, 512, 512),
-        "/labels/tissue_classes/stains@v1": (1, 512, 512),
+        "/labels/nuclei_v1": (1, 512, 512),
+        "/labels/nuclei_v2": (1, 512, 512),
+        "/labels/stains_v1": (1, 512, 512),
     }
     text = output.getvalue()
     assert "nuclei@v2" in text and "napari" in text

@@ -43,8 +43,17 @@ from labelcollections.repository import Repository
 from labelcollections.storage.publish import staged_file
 from labelcollections.storage.tables import INSTANCE_KEY
 
-__all__ = ["OBJECT_TYPES", "PlaneFile", "add_annotations", "export_polygons", "plane_features"]
+__all__ = [
+    "GEOJSON_SUFFIXES",
+    "OBJECT_TYPES",
+    "PlaneFile",
+    "add_annotations",
+    "export_polygons",
+    "plane_features",
+]
 
+GEOJSON_SUFFIXES = (".geojson", ".json")
+"""File names ``add-labels`` reads as GeoJSON."""
 OBJECT_TYPES = ("annotation", "detection")
 PLANE_AXES = ("t", "c", "z")
 FEATURE_NAMESPACE = uuid.UUID("5f8c1d2e-8b7a-4c1e-9a55-6c0a7b3e2d10")

@@ -804,14 +804,15 @@ class OmeroSync:
         return labels_from_masks(shapes, shape, np.uint32, TCZYX)
 
     def _pushed_label(self, ref: OmeroImage, reference: str) -> tuple[LabelImage, LabelLocation]:
-        """A label image of ``ref`` by id, ``name@version`` or unique name."""
+        """A label image of ``ref`` by ``<id>``, ``<name>@<version>`` or
+        ``Image:<id>/<name>@<version>``."""
         candidates = []
         for kind in ("Image", "Roi"):
             pairs = [("omero.ref_image_id", str(ref.id))]
             for object_id in self._all_pages(kind, NS_LABEL_IMAGE, pairs, DEFAULT_LIMIT):
                 for annotation in self.gateway.map_annotations(kind, object_id, NS_LABEL_IMAGE):
                     location = LabelLocation(kind, object_id, annotation)
-                    candidates.append((self._label_of(location), location))
+                    candidates.append((self._label_of(location), f"Image:{ref.id}", location))
         return choose_label(reference, candidates, f"a label image pushed to Image:{ref.id}")
 
     # -- rules ---------------------------------------------------------------------------------

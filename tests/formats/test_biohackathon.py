@@ -190,9 +190,9 @@ def test_unknown_keys_are_kept_and_other_tools_keys_verbatim() -> None:
 def test_names_are_sanitised_and_the_original_kept() -> None:
     data = document(raw("raw image #1"), mask("cells (v2)", "raw image #1"), name="my collection")
     (result,) = imported(data)
-    assert result.image.name == "raw_image__1"
+    assert result.image.name == "raw_image_1"
     assert result.image.attributes["biohackathon:name"] == "raw image #1"
-    assert result.labels[0].name == "cells__v2_"
+    assert result.labels[0].name == "cells_v2"
     assert result.labels[0].attributes["biohackathon:name"] == "cells (v2)"
     assert result.collection.name == "my_collection"
     assert result.collection.attributes["biohackathon:name"] == "my collection"

@@ -37,7 +37,7 @@ def test_masks_of_one_label_image_paint_it_back(world: World, denbi_repo: Reposi
     with pytest.raises(NotFoundError, match="rois: ROIs with Mask shapes"):
         sync.from_masks(ref.id)
     sync.push("nuclei_raw", ref.id, pixels="zarr")  # its ExternalInfo ROI holds no pixels
-    sync.to_masks(ref.id, "nuclei_segmentation")
+    sync.to_masks(ref.id, "nuclei_segmentation@v1")
     label = denbi_repo.label_image("nuclei_segmentation@v1")
     expected = np.asarray(denbi_repo.label_levels(label)[0][...])
     painted = sync.from_masks(ref.id)

@@ -101,7 +101,7 @@ def test_zarr_mode_uses_the_published_location_when_given(
     base = "https://example.org/data/ihc.ome.zarr"
     OmeroSync(demo_repo, world.gateway).push("ihc", ref.id, "nuclei", "zarr", zarr_base=base)
     uris = sorted(roi.external_info.lsid for roi in world.gateway.rois(ref.id) if roi.external_info)
-    assert uris == [f"{base}/labels/nuclei/nuclei%40v1", f"{base}/labels/nuclei/nuclei%40v2"]
+    assert uris == [f"{base}/labels/nuclei_v1", f"{base}/labels/nuclei_v2"]
 
 
 def test_upload_mode_puts_every_label_image_in_the_reference_images_group(

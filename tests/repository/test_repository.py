@@ -148,7 +148,7 @@ def test_export_then_import_restores_equal_models_and_pixels(
     shapes = {
         node.zarr.path.rstrip("/").split("/")[-1]: node.data[0].shape for node in nodes if node.data
     }
-    assert shapes == {"out.ome.zarr": (520, 704), "cells@v1": (520, 704)}
+    assert shapes == {"out.ome.zarr": (520, 704), "cells_v1": (520, 704)}
     with Repository.init(tmp_path / "other") as other:
         result = other.import_store(exported)
         assert result.image.name == "livecell"
@@ -180,7 +180,7 @@ def test_verify_finds_changed_pixels(repository: Repository) -> None:
     assert repository.verify() == []
     label = repository.label_image("cells@v1")
     level0 = zarr.open_array(
-        str(repository.root / "images/livecell.ome.zarr/labels/cells/cells@v1/0"), mode="r+"
+        str(repository.root / "images/livecell.ome.zarr/labels/cells_v1/0"), mode="r+"
     )
     level0[0, 0] = int(level0[0, 0]) + 1
     problems = repository.verify()

@@ -87,15 +87,15 @@ def test_feature_tables_attach_export_and_read_back(demo: Repository, tmp_path: 
     features = tmp_path / "shape.csv"
     pd.DataFrame({"cell": [1, 2, 3], "roundness": [0.9, 0.5, 0.7]}).to_csv(features, index=False)
     record = demo.add_table("nuclei@v1", features, instance_key="cell")
-    assert (record.name, record.kind, record.rows) == ("nuclei@v1.shape", "features", 3)
+    assert (record.name, record.kind, record.rows) == ("nuclei_v1.shape", "features", 3)
     frame = demo.table("nuclei@v1", "shape").to_pandas()
     assert frame["label"].tolist() == [1, 2, 3]
     assert frame["roundness"].tolist() == [0.9, 0.5, 0.7]
-    store = demo.root / "images/ihc.ome.zarr/tables/nuclei@v1.shape"
+    store = demo.root / "images/ihc.ome.zarr/tables/nuclei_v1.shape"
     attributes = json.loads((store / "zarr.json").read_text())["attributes"]
     assert attributes["type"] == "feature_table"
     assert attributes["instance_key"] == "label"
-    assert attributes["region"] == {"path": "../labels/nuclei/nuclei@v1"}
+    assert attributes["region"] == {"path": "../labels/nuclei_v1"}
     exported = demo.export("ihc", tmp_path / "ihc.ome.zarr")
     with Repository.init(tmp_path / "other") as other:
         other.import_store(exported)
@@ -252,7 +252,7 @@ def test_readers_can_compare_and_measure_without_writing(demo: Repository) -> No
     v1 = demo.label_image("nuclei@v1")
     store = demo.root / "images/ihc.ome.zarr"
     tables = store / "tables"
-    removed = ["nuclei@v1.instances", "nuclei@v2.matches.nuclei@v1.iou0.5"]
+    removed = ["nuclei_v1.instances", "nuclei_v2.matches.nuclei_v1.iou0.5"]
     listing = json.loads((tables / "zarr.json").read_text())
     for name in removed:
         listing["attributes"]["tables"].remove(name)

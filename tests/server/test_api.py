@@ -140,7 +140,7 @@ def test_collections(client: TestClient) -> None:
         ("/api/labels/nuclei@v1/at?x=-1&y=1", 422),
         ("/api/labels/nuclei@v1/at?x=1&y=1&z=1", 422),
         ("/api/labels/nuclei@v1/at?x=a&y=1", 422),
-        ("/api/labels/nuclei", 422),
+        ("/api/labels/nuclei", 404),
         ("/api/nothing", 404),
     ],
 )

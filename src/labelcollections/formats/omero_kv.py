@@ -31,7 +31,7 @@ from labelcollections.errors import InputError
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import Axis, LabelImage, Level
 from labelcollections.model.label_schema import LabelClass, LabelSchema
-from labelcollections.model.names import check_name
+from labelcollections.model.names import check_display_name, check_name
 from labelcollections.model.parsing import validate_model
 from labelcollections.model.provenance import Provenance
 from labelcollections.model.vocabulary import LABEL_DTYPES, Downsampling, LabelType
@@ -594,7 +594,7 @@ def label_image_from_pairs(pairs: Iterable[tuple[str, str]], source: str) -> Lab
     data: dict[str, Any] = {
         "omero_image_id": _optional_int(reader, "omero.image_id"),
         "id": reader.required("label.id"),
-        "name": check_name(reader.required("label.name"), source, "label.name"),
+        "name": check_display_name(reader.required("label.name"), source, "label.name"),
         "image_id": reader.required("label.image_id"),
         "label_type": _check_choice(
             reader.required("label.type"), [t.value for t in LabelType], source, "label.type"
@@ -632,7 +632,7 @@ def collection_from_pairs(pairs: Iterable[tuple[str, str]], source: str) -> Coll
     data: dict[str, Any] = {
         "omero_collection_id": _optional_int(reader, "omero.collection_id"),
         "id": reader.required("collection.id"),
-        "name": check_name(reader.required("collection.name"), source, "collection.name"),
+        "name": check_display_name(reader.required("collection.name"), source, "collection.name"),
         "image_id": reader.required("collection.image_id"),
         "description": reader.one("collection.description"),
         "members": members,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
-from labelcollections.model.names import check_name
+from labelcollections.model.names import check_display_name
 from labelcollections.model.provenance import Provenance
 
 
@@ -29,7 +29,7 @@ class LabelCollection(BaseModel):
     @field_validator("name")
     @classmethod
     def _valid_name(cls, name: str) -> str:
-        return check_name(name, "collection")
+        return check_display_name(name, "collection")
 
     @field_validator("members")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from labelcollections.model.label_schema import LabelSchema
-from labelcollections.model.names import check_name
+from labelcollections.model.names import check_display_name, check_name
 from labelcollections.model.provenance import Provenance, Sha256
 from labelcollections.model.vocabulary import LABEL_DTYPES, Downsampling, LabelType
 
@@ -91,7 +91,7 @@ class LabelImage(BaseModel):
     @field_validator("name")
     @classmethod
     def _valid_name(cls, name: str) -> str:
-        return check_name(name, "label image")
+        return check_display_name(name, "label image")
 
     @field_validator("version")
     @classmethod

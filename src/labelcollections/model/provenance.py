@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 
+from labelcollections.errors import InputError
+from labelcollections.model.parsing import validate_model
 from labelcollections.model.vocabulary import Method
 
 
@@ -61,3 +64,41 @@ def parse_software(spec: str) -> tuple[str, str | None]:
     """Split ``name==version`` (pip style) or ``name`` into its parts."""
     name, _, version = spec.partition("==")
     return name.strip(), (version.strip() or None)
+
+
+def split_label_type(
+    document: object, source: str | None, label_type: str | None
+) -> tuple[str, dict[str, Any]]:
+    """A new label image's type and the provenance fields of a provenance document.
+
+    ``document`` is the parsed JSON of a provenance file named ``source`` (``{}`` without one);
+    besides provenance fields it may carry ``label_type``, used when ``label_type`` is not given.
+    A missing type is named by the command-line option that supplies it.
+    """
+    if not isinstance(document, dict):
+        raise InputError(str(source), "<root>", "a JSON object of provenance fields")
+    fields: dict[str, Any] = dict(document)
+    if label_type is None:
+        label_type = fields.pop("label_type", None)
+    if label_type is None:
+        raise InputError("--type", "type", "one of semantic, instance, panoptic")
+    return label_type, fields
+
+
+def merge_provenance(
+    document: Mapping[str, Any], source: str | None, options: Mapping[str, Any]
+) -> Provenance:
+    """A provenance from the fields of a document (read from ``source``) and single options.
+
+    ``options`` are provenance fields given one by one (None: not given); they override the
+    document's. ``software`` may be ``name==version``. A missing method is named by the
+    command-line option that supplies it.
+    """
+    overrides = {key: value for key, value in options.items() if key != "software"}
+    software = options.get("software")
+    if software:
+        overrides["software"], overrides["software_version"] = parse_software(software)
+    fields = {**document, **{key: value for key, value in overrides.items() if value is not None}}
+    if "method" not in fields:
+        raise InputError("--method", "method", f"one of {', '.join(m.value for m in Method)}")
+    return validate_model(Provenance, fields, source or "provenance options")

@@ -10,7 +10,7 @@ from labelcollections.errors import InputError
 from labelcollections.formats.collection_document import document_paths, to_document
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
-from labelcollections.model.names import check_name, new_id
+from labelcollections.model.names import check_display_name, new_id, unique_slug
 from labelcollections.model.provenance import Provenance, utc_now
 from labelcollections.model.vocabulary import Method
 from labelcollections.repository.context import RepositoryContext
@@ -30,10 +30,11 @@ def add_to_collection(
     """Make an existing label image a member of another collection of the same image."""
     label = label_image(repo, label_reference)
     reference = image(repo, label.image_id)
-    known = {c.name: c for c in repo.catalog.collections(reference.id)}
-    check_name(collection_name, "collection name")
-    target = known.get(collection_name) or collection_or_new(
-        reference, collection_name, Provenance(method=Method.MANUAL, software="labelcollections")
+    target = collection_or_new(
+        reference,
+        collection_name,
+        Provenance(method=Method.MANUAL, software="labelcollections"),
+        repo.catalog.collections(reference.id),
     )
     if target.image_id != label.image_id:
         raise InputError(collection_name, "collection", "label images of one reference image")
@@ -82,8 +83,21 @@ def write_collection(
     reference: ReferenceImage,
     stored: Sequence[tuple[LabelImage, str]],
 ) -> None:
-    """Write a collection's document into the image's store."""
-    store.write_collection_document(item.name, document_of(item, reference, stored))
+    """Write a collection's document into the image's store, at ``collections/<slug>.json``
+    where the slug is that of its name (or the file it already has)."""
+    store.write_collection_document(
+        document_file(store, item), document_of(item, reference, stored)
+    )
+
+
+def document_file(store: ImageStore, item: LabelCollection) -> str:
+    """The file name (without ``.json``) of a collection's document in ``store``."""
+    files = store.collection_names()
+    for name in files:
+        ome = store.collection_document(name).get("ome", {})
+        if isinstance(ome, dict) and ome.get("id") == item.id:
+            return name
+    return unique_slug(item.name, frozenset(files))
 
 
 def collection_or_new(
@@ -97,6 +111,7 @@ def collection_or_new(
     for known in existing:
         if known.name == name:
             return known
+    check_display_name(name, "collection name")
     return LabelCollection(
         id=new_id(),
         name=name,

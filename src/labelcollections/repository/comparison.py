@@ -12,7 +12,7 @@ from labelcollections.instances.table import block_count
 from labelcollections.model.images import LabelImage
 from labelcollections.model.vocabulary import LabelType
 from labelcollections.repository.context import RepositoryContext
-from labelcollections.repository.layout import stored_table_name
+from labelcollections.repository.layout import correspondence_table, stored_table_name
 from labelcollections.repository.pixels import label_levels
 from labelcollections.repository.references import image, label_image
 from labelcollections.repository.tables import table_record
@@ -70,7 +70,8 @@ def compare(
 def _store_correspondence(
     repo: RepositoryContext, a: LabelImage, b: LabelImage, result: Comparison
 ) -> None:
-    name = stored_table_name(b, f"matches.{a.key}.iou{result.threshold:g}")
+    b_path = repo.label_path(b)
+    name = stored_table_name(b_path, correspondence_table(repo.label_path(a), result.threshold))
     reference = image(repo, b.image_id)
     if name in table_names(repo.store(reference)):
         return
@@ -83,7 +84,7 @@ def _store_correspondence(
         }
     )
     attributes = feature_table_attributes(
-        repo.label_path(b),
+        b_path,
         {
             "kind": "correspondence",
             "label_image_id": b.id,

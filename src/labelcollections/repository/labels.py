@@ -22,12 +22,12 @@ from labelcollections.model.geometry import (
 )
 from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.label_schema import LabelSchema
-from labelcollections.model.names import check_name, new_id
+from labelcollections.model.names import check_display_name, check_name, new_id
 from labelcollections.model.provenance import Provenance
 from labelcollections.model.vocabulary import Downsampling, LabelType
 from labelcollections.repository.collections import collection_or_new, write_collection
 from labelcollections.repository.context import RepositoryContext
-from labelcollections.repository.layout import label_attributes
+from labelcollections.repository.layout import label_attributes, new_label_path
 from labelcollections.repository.references import image, label_image
 from labelcollections.repository.tables import store_instance_table
 from labelcollections.storage.hashing import content_hash
@@ -56,8 +56,8 @@ def add_labels(
     pyramid gets the image's number of levels; content hashes go into the provenance.
     """
     reference = image(repo, image_name)
-    check_name(collection, "collection name")
-    check_name(name, "label image name")
+    check_display_name(collection, "collection name")
+    check_display_name(name, "label image name")
     check_name(version, "label image version")
     pixels = read_pixels(source)
     data = _aligned_pixels(pixels, axes, reference)
@@ -87,7 +87,7 @@ def add_labels(
         downsampling=downsampling,
     )
     store = repo.store(reference, writable=True)
-    label_path = f"{collection}/{draft.key}"
+    label_path = new_label_path(draft, (path for _, path in known))
     label, table = _write_label_group(repo, store, draft, data, label_path, pixels.source)
     record = store_instance_table(repo, store, label, label_path, table)
     updated = collection_or_new(

@@ -10,11 +10,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from labelcollections.model.images import LabelImage, ReferenceImage
+from labelcollections.model.names import slugify, unique_slug
 from labelcollections.model.records import to_record
 
 MARKER_FILE = "labelcollections.json"
@@ -55,9 +57,36 @@ class Layout:
         return str(path.relative_to(self.root))
 
 
-def stored_table_name(label: LabelImage, table: str = "instances") -> str:
-    """The name under ``tables/`` of a label image's table: ``<name>@<version>.<table>``."""
-    return f"{label.key}.{table}"
+def new_label_path(label: LabelImage, taken: Iterable[str]) -> str:
+    """The path below ``labels/`` of a label image joining an image whose label images have
+    the paths ``taken``: one level, a readable slug of its name and version (``nuclei_v1``)."""
+    return unique_slug(f"{label.name}_{label.version}", frozenset(taken))
+
+
+def flat_paths(
+    labels: Iterable[tuple[LabelImage, str]], taken: Iterable[str] = ()
+) -> dict[str, str]:
+    """A flat path for each ``(label image, current path)``, by label image id: the current
+    path where it is one slug already (and not ``taken``), a new one otherwise (the nested
+    ``<collection>/<name@version>`` paths of older stores)."""
+    used = set(taken)
+    paths = {}
+    for label, path in labels:
+        chosen = path if slugify(path) == path and path not in used else new_label_path(label, used)
+        used.add(chosen)
+        paths[label.id] = chosen
+    return paths
+
+
+def stored_table_name(label_path: str, table: str = "instances") -> str:
+    """The name under ``tables/`` of a table of the label image at ``labels/<label_path>``:
+    ``<label path>.<table>`` (the path as a slug, for label images of older, nested stores)."""
+    return f"{slugify(label_path)}.{table}"
+
+
+def correspondence_table(a_path: str, threshold: float) -> str:
+    """The table part of the name of the matches recorded against label image ``a``."""
+    return f"matches.{slugify(a_path)}.iou{threshold:g}"
 
 
 def image_attributes(image: ReferenceImage) -> dict[str, Any]:

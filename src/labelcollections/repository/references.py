@@ -1,11 +1,15 @@
-"""Finding images, label images and collections by what users type (names, ids, references)."""
+"""Finding images, label images and collections by what users type.
+
+Label images and collections follow the grammar of :mod:`labelcollections.model.references`;
+images are named by their name or id.
+"""
 
 from __future__ import annotations
 
-from labelcollections.errors import InputError, NotFoundError
+from labelcollections.errors import NotFoundError
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
-from labelcollections.model.references import choose_label
+from labelcollections.model.references import choose_collection, choose_label
 from labelcollections.repository.context import RepositoryContext
 
 
@@ -17,29 +21,35 @@ def image(repo: RepositoryContext, name_or_id: str) -> ReferenceImage:
     raise NotFoundError(name_or_id, "image", f"an image of the repository at {repo.root}")
 
 
+def image_names(repo: RepositoryContext) -> dict[str, str]:
+    """Image names by image id."""
+    return {candidate.id: candidate.name for candidate, _ in repo.catalog.images()}
+
+
 def label_image(
     repo: RepositoryContext, reference: str, image_name: str | None = None
 ) -> LabelImage:
-    """Find a label image by id, ``name@version``, ``image/name@version`` or a unique name."""
-    if "/" in reference and image_name is None:
-        image_name, reference = reference.split("/", 1)
+    """A label image by ``<id>``, ``<name>@<version>`` or ``<image>/<name>@<version>``
+    (among the label images of ``image_name`` only, if given)."""
     image_id = image(repo, image_name).id if image_name is not None else None
+    names = image_names(repo)
     label, _ = choose_label(
         reference,
-        repo.catalog.label_images(image_id),
-        "an id or name@version in the repository",
+        ((label, names[label.image_id], None) for label, _ in repo.catalog.label_images(image_id)),
+        "<id>, <name>@<version> or <image>/<name>@<version> of a label image in the repository",
     )
     return label
 
 
 def collection(
-    repo: RepositoryContext, name: str, image_name: str | None = None
+    repo: RepositoryContext, reference: str, image_name: str | None = None
 ) -> LabelCollection:
-    """A collection by name or id (``image_name`` tells which image's when names repeat)."""
+    """A collection by ``<id>``, ``<name>`` or ``<image>/<name>`` (among the collections of
+    ``image_name`` only, if given)."""
     image_id = image(repo, image_name).id if image_name else None
-    matches = [c for c in repo.catalog.collections(image_id) if name in (c.name, c.id)]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise NotFoundError(name, "collection", "an existing collection name or id")
-    raise InputError(name, "collection", "a name used by one image only (give the image)")
+    names = image_names(repo)
+    return choose_collection(
+        reference,
+        ((c, names[c.image_id]) for c in repo.catalog.collections(image_id)),
+        "<id>, <name> or <image>/<name> of a collection in the repository",
+    )

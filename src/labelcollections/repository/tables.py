@@ -3,6 +3,7 @@ they describe."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from labelcollections.model.images import LabelImage
 from labelcollections.model.names import check_name
 from labelcollections.model.provenance import utc_now
 from labelcollections.repository.context import RepositoryContext
-from labelcollections.repository.layout import stored_table_name
+from labelcollections.repository.layout import correspondence_table, stored_table_name
 from labelcollections.repository.pixels import label_levels
 from labelcollections.repository.references import image, label_image
 from labelcollections.storage.ome_zarr_store import OUR_KEY, ImageStore, join_key
@@ -28,7 +29,6 @@ from labelcollections.storage.tables import (
     INSTANCE_KEY,
     feature_table_attributes,
     read_table,
-    table_names,
     write_table,
 )
 
@@ -54,10 +54,9 @@ def instance_table(
     """
     label = label_image(repo, label_reference)
     reference = image(repo, label.image_id)
-    name = stored_table_name(label)
-    image_store = repo.store(reference)
-    if name in table_names(image_store):
-        return read_table(image_store, name)
+    stored = next((r.name for r in repo.catalog.tables(label.id) if r.kind == "instances"), None)
+    if stored is not None:
+        return read_table(repo.store(reference), stored)
     table = measure(repo, label, label_levels(repo, label)[0])
     if store:
         writable = repo.store(reference, writable=True)
@@ -93,11 +92,25 @@ def table(repo: RepositoryContext, label_reference: str, name: str) -> pa.Table:
     """A table of a label image by its short name (``instances``, a feature table's name)
     or its full stored name."""
     label = label_image(repo, label_reference)
-    image_store = repo.store(image(repo, label.image_id))
-    stored = name if name in table_names(image_store) else stored_table_name(label, name)
-    if stored == stored_table_name(label):
-        return instance_table(repo, label.id)
-    return read_table(image_store, stored)
+    for record in repo.catalog.tables(label.id):
+        if name in (record.name, _short_name(record)):
+            if record.kind == "instances":
+                break
+            return read_table(repo.store(image(repo, label.image_id)), record.name)
+    else:
+        if name != "instances":
+            raise NotFoundError(name, "table", f"the name of a table of {label.key}")
+    return instance_table(repo, label.id)
+
+
+def _short_name(record: TableRecord) -> str:
+    """What users call a table: ``instances``, a feature table's own name, or for recorded
+    matches the part of the stored name after the label image's."""
+    if record.kind == "instances":
+        return "instances"
+    if record.kind == "features":
+        return str(record.attributes.get(OUR_KEY, {}).get("name", record.name))
+    return record.name.split(".", 1)[-1]
 
 
 def add_table(
@@ -129,9 +142,10 @@ def add_table(
             f"label values of {label.key} ({unknown.size} values are not, first: {first})",
         )
     image_store = repo.store(image(repo, label.image_id), writable=True)
-    stored = stored_table_name(label, table_name)
+    label_path = repo.label_path(label)
+    stored = stored_table_name(label_path, table_name)
     attributes = feature_table_attributes(
-        repo.label_path(label),
+        label_path,
         {
             "kind": "features",
             "label_image_id": label.id,
@@ -175,9 +189,30 @@ def store_instance_table(
         label_path,
         {"kind": "instances", "label_image_id": label.id, "units": units},
     )
-    name = stored_table_name(label)
+    name = stored_table_name(label_path)
     write_table(store, name, computed, attributes)
     return table_record(name, attributes, computed)
+
+
+def relocated_table(
+    name: str, attributes: Mapping[str, Any], paths: Mapping[str, str]
+) -> tuple[str, dict[str, Any]]:
+    """The name and attributes of one of our tables once the label images it refers to live
+    at ``paths`` (by label image id): its stored name and ``region.path`` follow them."""
+    ours = attributes.get(OUR_KEY, {})
+    label_id = ours.get("label_image_id")
+    if label_id not in paths:
+        return name, dict(attributes)
+    path = paths[label_id]
+    kind = ours.get("kind")
+    if kind == "instances":
+        name = stored_table_name(path)
+    elif kind == "features":
+        name = stored_table_name(path, str(ours["name"]))
+    elif kind == "correspondence" and ours.get("a") in paths:
+        threshold = float(ours["iou_threshold"])
+        name = stored_table_name(path, correspondence_table(paths[ours["a"]], threshold))
+    return name, {**attributes, "region": {"path": f"../labels/{path}"}}
 
 
 def table_record(name: str, attributes: dict[str, Any], stored: pa.Table) -> TableRecord:

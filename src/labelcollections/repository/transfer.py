@@ -4,7 +4,7 @@ export to OME-Zarr, import from OME-Zarr, and writing what was pulled from elsew
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import zarr
@@ -19,15 +19,15 @@ from labelcollections.formats.ngff.labels import (
 from labelcollections.formats.ngff.multiscales import NgffVersion
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
-from labelcollections.model.names import check_name
+from labelcollections.model.names import check_display_name
 from labelcollections.model.vocabulary import LabelType
 from labelcollections.repository.collections import write_collection
 from labelcollections.repository.context import RepositoryContext
 from labelcollections.repository.images import images, write_image_group
-from labelcollections.repository.layout import label_attributes
+from labelcollections.repository.layout import flat_paths, label_attributes
 from labelcollections.repository.pixels import image_levels
 from labelcollections.repository.references import image
-from labelcollections.repository.tables import store_instance_table, table_record
+from labelcollections.repository.tables import relocated_table, store_instance_table, table_record
 from labelcollections.storage.importing import ImportPlan, PlannedLabel, PlannedTable, plan_import
 from labelcollections.storage.locations import normalise
 from labelcollections.storage.ome_zarr_store import (
@@ -55,12 +55,15 @@ def export(
     destination: str | Path,
     ngff: NgffVersion = "0.5",
 ) -> Path:
-    """Write one image with all its labels and collection documents to a new OME-Zarr."""
+    """Write one image with all its labels, collection documents and tables to a new OME-Zarr,
+    in the flat label layout (``labels/<slug>``) every reader of today follows."""
     reference = image(repo, image_name)
     target = Path(destination).expanduser().resolve()
     if target.exists():
         raise ConflictError(str(target), "destination", "a path that does not exist yet")
     stored = repo.catalog.label_images(reference.id)
+    paths = flat_paths(stored)
+    exported_labels = [(label, paths[label.id]) for label, _ in stored]
     with staged_directory(target) as staging:
         write_image_group(
             repo,
@@ -74,30 +77,29 @@ def export(
         with repo.progress.task("Exporting labels", len(stored)) as advance:
             for label, path in stored:
                 write_multiscale_group(
-                    staging / "labels" / path,
+                    staging / "labels" / paths[label.id],
                     [source_store.array(join_key("labels", path, lv.path)) for lv in label.levels],
                     label.axes,
                     label.levels,
                     ngff,
                     {
                         "image-label": image_label_metadata(
-                            label.label_schema, ngff, image_path_from_label(path)
+                            label.label_schema, ngff, image_path_from_label(paths[label.id])
                         )
                     },
                     label_attributes(label),
-                    name=path,
+                    name=paths[label.id],
                 )
                 advance(1)
         exported = ImageStore(str(staging), zarr.open_group(str(staging), mode="r+"), True)
-        paths = [path for _, path in stored]
-        for parent in sorted({path.split("/")[0] for path in paths if "/" in path}):
-            write_plain_group(staging / "labels" / parent, {}, ngff)
-        write_plain_group(staging / "labels", labels_group_metadata(paths, ngff), ngff)
+        write_plain_group(
+            staging / "labels", labels_group_metadata(list(paths.values()), ngff), ngff
+        )
         for collection in repo.catalog.collections(reference.id):
-            write_collection(exported, collection, reference, stored)
+            write_collection(exported, collection, reference, exported_labels)
         for name in table_names(source_store):
-            attributes = table_attributes(source_store, name)
-            write_table(exported, name, read_table(source_store, name), attributes, ngff)
+            moved, attributes = relocated_table(name, table_attributes(source_store, name), paths)
+            write_table(exported, moved, read_table(source_store, name), attributes, ngff)
     return target
 
 
@@ -115,7 +117,7 @@ def import_store(
     Third-party stores with a ``labels`` group become one collection named ``collection``.
     """
     source = ImageStore.open(normalise(location))
-    check_name(collection, "collection name")
+    check_display_name(collection, "collection name")
     return _apply_import(repo, plan_import(source, name, collection, LabelType(label_type)))
 
 
@@ -136,19 +138,36 @@ def _apply_import(repo: RepositoryContext, plan: ImportPlan) -> ImportResult:
     if any(known.id == reference.id or known.name == reference.name for known in images(repo)):
         raise ConflictError(reference.name, "image", "an image not yet in this repository")
     destination = repo.layout.store_path(reference.name)
-    stored = [(planned.label, planned.path) for planned in plan.labels]
+    labels = _flattened(plan.labels)
+    stored = [(planned.label, planned.path) for planned in labels]
     with staged_directory(destination) as staging:
         write_image_group(
             repo, staging, plan.image_arrays, reference, "0.5", f"Importing image {reference.name}"
         )
         store = ImageStore(str(staging), zarr.open_group(str(staging), mode="r+"), True)
-        tables = _write_planned_labels(repo, store, plan.labels, plan.tables)
+        paths = {label.id: path for label, path in stored}
+        tables = _write_planned_labels(repo, store, labels, _relocated(plan.tables, paths))
         for collection in plan.collections:
             write_collection(store, collection, reference, stored)
     repo.catalog.index_import(
         (reference, repo.layout.relative(destination), stored, plan.collections, tables)
     )
     return ImportResult(reference, plan.collections, tuple(label for label, _ in stored))
+
+
+def _flattened(labels: Sequence[PlannedLabel], taken: Sequence[str] = ()) -> list[PlannedLabel]:
+    """The planned label images at flat paths (see :func:`flat_paths`)."""
+    paths = flat_paths(((planned.label, planned.path) for planned in labels), taken)
+    return [replace(planned, path=paths[planned.label.id]) for planned in labels]
+
+
+def _relocated(tables: Sequence[PlannedTable], paths: dict[str, str]) -> list[PlannedTable]:
+    """The planned tables renamed and pointed at the label images' new paths."""
+    moved = []
+    for planned in tables:
+        name, attributes = relocated_table(planned.name, planned.attributes, paths)
+        moved.append(replace(planned, name=name, attributes=attributes))
+    return moved
 
 
 def _merge_import(
@@ -163,10 +182,13 @@ def _merge_import(
         )
     stored = repo.catalog.label_images(reference.id)
     present = {label.id for label, _ in stored}
-    taken = {label.key for label, _ in stored} | {path for _, path in stored}
-    new = [planned for planned in plan.labels if planned.label.id not in present]
+    keys = {label.key for label, _ in stored}
+    new = _flattened(
+        [planned for planned in plan.labels if planned.label.id not in present],
+        [path for _, path in stored],
+    )
     for planned in new:
-        if planned.label.key in taken or planned.path in taken:
+        if planned.label.key in keys:
             raise ConflictError(
                 planned.label.key,
                 "label image",

@@ -38,6 +38,9 @@ LABEL_VOXEL_TYPES = {"labels", "label", "segmentation"}
 
 @dataclass(frozen=True)
 class PlannedLabel:
+    """A label image with its pyramid; ``path`` is where it was found below ``labels/`` (the
+    repository keeps it when it is a flat slug)."""
+
     label: LabelImage
     path: str
     arrays: Sequence[Any]
@@ -133,7 +136,7 @@ def _plan_foreign_store(
         content_hash=content_hash(image_arrays[0]),
     )
     labels = tuple(
-        _foreign_label(store, path, attributes, image, label_type, collection_name)
+        _foreign_label(store, path, attributes, image, label_type)
         for path, attributes in label_nodes
     )
     collections: tuple[LabelCollection, ...] = ()
@@ -161,7 +164,6 @@ def _foreign_label(
     node_attributes: Mapping[str, Any],
     image: ReferenceImage,
     label_type: LabelType,
-    collection_name: str,
 ) -> PlannedLabel:
     source = f"{store.location}/{path}"
     multiscale = store.multiscale(path)
@@ -204,7 +206,7 @@ def _foreign_label(
         levels=levels,
         attributes=dict(node_attributes),
     )
-    return PlannedLabel(label, f"{collection_name}/{label.key}", arrays)
+    return PlannedLabel(label, PurePosixPath(path).name, arrays)
 
 
 def _collection_root_layout(

@@ -1,0 +1,38 @@
+"""``labelcollections verify`` and ``reindex``: check the pixels, rebuild the catalog."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from labelcollections.cli.options import open_repo, repository_argument
+from labelcollections.cli.output import console, errors
+
+__all__ = ["reindex", "verify"]
+
+
+@click.command()
+@repository_argument
+def verify(repo: str) -> None:
+    """Re-hash every image and label image against the recorded hashes; exit 1 on mismatch."""
+    with open_repo(repo) as repository:
+        problems = repository.verify()
+        checked = len(repository.images()) + len(repository.label_images())
+    for problem in problems:
+        errors.print(
+            f"mismatch: {problem.what}: recorded {problem.recorded}, found {problem.actual}"
+        )
+    if problems:
+        sys.exit(1)
+    console.print(f"ok: {checked} pixel hashes match")
+
+
+@click.command()
+@repository_argument
+def reindex(repo: str) -> None:
+    """Rebuild the catalog from the stores."""
+    with open_repo(repo) as repository:
+        repository.reindex()
+        count = len(repository.label_images())
+    console.print(f"reindexed: {count} label images")

@@ -1,0 +1,153 @@
+"""``labelcollections add-labels``, ``find`` and ``lineage``: label images and their provenance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from labelcollections.catalog import LabelImageFilter
+from labelcollections.cli.options import (
+    LABEL_TYPES,
+    json_option,
+    label_filter_options,
+    open_repo,
+    provenance_options,
+    repository_argument,
+)
+from labelcollections.cli.output import console, label_row, print_json, print_rows
+from labelcollections.geojson_exchange import GEOJSON_SUFFIXES, add_annotations
+from labelcollections.model.label_schema import LabelSchema, parse_label_schema
+from labelcollections.model.provenance import merge_provenance, split_label_type
+from labelcollections.model.records import to_record
+from labelcollections.model.vocabulary import Downsampling
+from labelcollections.storage.locations import read_json
+
+__all__ = ["add_labels", "find", "lineage"]
+
+
+@click.command("add-labels")
+@repository_argument
+@click.argument("image")
+@click.argument("source", type=click.Path())
+@click.option("--collection", required=True, help="Collection to add to (created if new).")
+@click.option("--name", required=True, help="Label image name, e.g. nuclei.")
+@click.option("--type", "label_type", type=LABEL_TYPES)
+@click.option("--version", "version", default="v1", show_default=True)
+@provenance_options
+@click.option("--classes", type=click.Path(dir_okay=False), help="JSON file: value → class.")
+@click.option(
+    "--provenance",
+    "provenance_file",
+    type=click.Path(dir_okay=False),
+    help="JSON file with the whole provenance (options override it).",
+)
+@click.option("--axes", help="Axis names of the label array, e.g. 'yx'.")
+@click.option(
+    "--downsampling", type=click.Choice(["nearest", "mode"]), default="nearest", show_default=True
+)
+@click.option(
+    "--value-property",
+    help="GeoJSON SOURCE: the Feature property holding label values (default: numbered).",
+)
+def add_labels(
+    repo: str,
+    image: str,
+    source: str,
+    collection: str,
+    name: str,
+    label_type: str | None,
+    version: str,
+    parameters: str | None,
+    classes: str | None,
+    provenance_file: str | None,
+    axes: str | None,
+    downsampling: str,
+    value_property: str | None,
+    **provenance_fields: str | None,
+) -> None:
+    """Add a label image of IMAGE to a collection, with provenance.
+
+    SOURCE is a TIFF / OME-TIFF / .npy file, a Zarr array (read chunk by chunk, so label
+    images larger than memory work), or a GeoJSON FeatureCollection (a QuPath export, say),
+    rasterised onto IMAGE's pixels.
+    """
+    document = read_json(provenance_file) if provenance_file else {}
+    label_type, fields = split_label_type(document, provenance_file, label_type)
+    options = {**provenance_fields, "parameters": read_json(parameters) if parameters else None}
+    provenance = merge_provenance(fields, provenance_file, options)
+    schema = parse_label_schema(read_json(classes), classes) if classes else LabelSchema()
+    mode: Downsampling = "mode" if downsampling == "mode" else "nearest"
+    with open_repo(repo) as repository:
+        if Path(source).suffix.lower() in GEOJSON_SUFFIXES:
+            label = add_annotations(
+                repository,
+                image,
+                source,
+                collection=collection,
+                name=name,
+                label_type=label_type,
+                provenance=provenance,
+                version=version,
+                value_property=value_property,
+                label_schema=schema if classes else None,
+                downsampling=mode,
+            )
+        else:
+            label = repository.add_labels(
+                image,
+                source,
+                collection=collection,
+                name=name,
+                label_type=label_type,
+                version=version,
+                provenance=provenance,
+                label_schema=schema,
+                axes=list(axes) if axes else None,
+                downsampling=mode,
+            )
+    console.print(
+        f"added label image [bold]{collection}/{label.key}[/] ({label.id}) to {image}:"
+        f" {label.label_type.value}, {len(label.levels)} levels, {label.provenance.content_hash}"
+    )
+
+
+@click.command()
+@repository_argument
+@label_filter_options
+@click.option("--class", "class_name", help="A class name in the label schema.")
+@click.option("--image")
+@click.option("--collection")
+@click.option("--name")
+@click.option("--derived-from")
+@click.option("--model-sha256")
+@click.option("--min-instances", type=click.IntRange(0), help="At least this many objects.")
+@click.option("--max-instances", type=click.IntRange(0), help="At most this many objects.")
+@click.option("--min-mean-area", type=click.FloatRange(0), help="Mean object size (pixels).")
+@click.option("--max-mean-area", type=click.FloatRange(0), help="Mean object size (pixels).")
+@json_option
+def find(repo: str, as_json: bool, derived_from: str | None, **conditions: Any) -> None:
+    """Label images matching every given condition."""
+    with open_repo(repo) as repository:
+        if derived_from:
+            conditions["derived_from"] = repository.label_image(derived_from).id
+        found = repository.find(LabelImageFilter(**conditions))
+        if as_json:
+            print_json([to_record(label) for label in found])
+        else:
+            print_rows([label_row(repository, label) for label in found], "Label images")
+
+
+@click.command()
+@repository_argument
+@click.argument("label")
+@json_option
+def lineage(repo: str, label: str, as_json: bool) -> None:
+    """The versions LABEL derives from and that derive from it, oldest first."""
+    with open_repo(repo) as repository:
+        chain = repository.lineage(label)
+        if as_json:
+            print_json([to_record(item) for item in chain])
+        else:
+            print_rows([label_row(repository, item) for item in chain], "Lineage")

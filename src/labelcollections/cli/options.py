@@ -1,0 +1,82 @@
+"""Arguments and options that several commands share, each written once.
+
+A shared set of options is one decorator, as in datasette's
+``add_common_publish_arguments_and_options``, so every command that takes it spells, checks and
+documents it the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from labelcollections.cli.output import RichProgress
+from labelcollections.model.vocabulary import LabelType, Method
+from labelcollections.repository import Repository
+
+__all__ = [
+    "LABEL_TYPES",
+    "METHODS",
+    "json_option",
+    "label_filter_options",
+    "omero_image_argument",
+    "open_repo",
+    "provenance_options",
+    "repository_argument",
+    "table_output_option",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+LABEL_TYPES = click.Choice([t.value for t in LabelType])
+METHODS = click.Choice([m.value for m in Method])
+
+
+def stacked(*decorators: Callable[[Any], Any]) -> Callable[[F], F]:
+    """Several decorators as one; they apply as if written above a function in this order."""
+
+    def decorate(function: F) -> F:
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return decorate
+
+
+repository_argument = click.argument("repo", type=click.Path(file_okay=False))
+json_option = click.option("--json", "as_json", is_flag=True)
+omero_image_argument = click.argument("omero_image", type=int)
+table_output_option = click.option(
+    "--output", type=click.Path(dir_okay=False), help="Write to .csv or .parquet."
+)
+
+label_filter_options = stacked(
+    click.option("--method", type=METHODS),
+    click.option("--software", help="name or name==version"),
+    click.option("--author"),
+    click.option("--type", "label_type", type=LABEL_TYPES),
+    click.option("--version"),
+)
+"""Conditions on label images that ``find`` and ``omero find`` share."""
+
+provenance_options = stacked(
+    click.option("--method", type=METHODS),
+    click.option("--software", help="name or name==version of the software that made the labels."),
+    click.option("--author"),
+    click.option("--model-name"),
+    click.option("--model-version"),
+    click.option("--model-sha256"),
+    click.option("--training-data", help="What the model was trained on."),
+    click.option("--parameters", type=click.Path(dir_okay=False), help="JSON file of parameters."),
+    click.option(
+        "--derived-from", help="Label image this one is a new version of (id or name@version)."
+    ),
+)
+"""The provenance of a new label image, field by field (``add-labels``)."""
+
+
+def open_repo(path: str) -> Repository:
+    """The repository given by the repository argument, showing progress bars."""
+    return Repository.open(path, RichProgress())
