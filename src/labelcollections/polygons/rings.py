@@ -34,8 +34,6 @@ from scipy.sparse.csgraph import connected_components, depth_first_order
 
 from labelcollections.polygons.corners import DOWN, LEAVES_HORIZONTALLY, RIGHT, Corners
 
-INT64_LIMIT = 1 << 63
-
 
 @dataclass(frozen=True)
 class Outlines:
@@ -149,21 +147,24 @@ def _offsets(counts: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
 
-def sort_order(columns: list[np.ndarray]) -> np.ndarray:
-    """The order sorting rows by ``columns`` (the first most significant), through one packed
-    int64 key where the columns' ranges allow it."""
-    key = np.zeros(columns[0].size, dtype=np.int64)
-    total = 1
+def stable_order(columns: Sequence[np.ndarray], order: np.ndarray | None = None) -> np.ndarray:
+    """The stable order sorting rows by ``columns`` (the first most significant) of non-negative
+    integers, starting from ``order`` (default: as they are).
+
+    A least-significant-digit radix sort with 16-bit digits: numpy's stable ``argsort`` of
+    ``uint16`` is a counting sort, so each digit costs one linear pass, several times less
+    than comparison-sorting 64-bit keys.
+    """
+    size = columns[0].size if columns else 0
+    result = np.arange(size) if order is None else order
     for column in reversed(columns):
-        if column.size == 0:
-            return np.zeros(0, dtype=np.int64)
-        low = int(column.min())
-        span = int(column.max()) - low + 1
-        if total * span >= INT64_LIMIT:
-            return np.lexsort(columns[::-1])
-        key += (column.astype(np.int64) - low) * total
-        total *= span
-    return np.argsort(key)
+        span = int(column.max()) if column.size else 0
+        shift = 0
+        while span >> shift:
+            digit = ((column[result] >> shift) & 0xFFFF).astype(np.uint16)
+            result = result[np.argsort(digit, kind="stable")]
+            shift += 16
+    return result
 
 
 def _walk(successor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -200,12 +201,24 @@ def link_rings(corners: Corners) -> Outlines:
     # Hashing (pandas) rather than sorting every corner's value: only distinct values are sorted.
     codes, distinct = pd.factorize(corners.labels, sort=True)
     values, value_index = np.asarray(distinct, dtype=corners.labels.dtype), codes.astype(np.int64)
-    along = sort_order([corners.planes, value_index, corners.ys, corners.xs, corners.kinds & RIGHT])
+    right = (corners.kinds & RIGHT) != 0
+    along = stable_order([corners.planes, value_index, corners.ys, 2 * corners.xs + right])
     planes, index = corners.planes[along], value_index[along]
     ys, xs, kinds = corners.ys[along], corners.xs[along], corners.kinds[along]
     size = kinds.size
     horizontal = np.arange(size) ^ 1
-    down = sort_order([planes, index, xs, ys, kinds & DOWN])
+    # Sorted by x (stably, so y stays sorted), then by value: the order along vertical lines.
+    down = stable_order([planes, index], stable_order([xs]))
+    # Two corners at one point: the one whose vertical edge lies above comes first.
+    first, second = down[:-1], down[1:]
+    twins = np.flatnonzero(
+        (ys[first] == ys[second])
+        & (xs[first] == xs[second])
+        & (index[first] == index[second])
+        & (planes[first] == planes[second])
+        & ((kinds[first] & DOWN) != 0)
+    )
+    down[twins], down[twins + 1] = down[twins + 1], down[twins].copy()
     upper, lower = down[0::2], down[1::2]
     vertical = _partners(upper, lower)
     leaves_horizontally = (kinds & LEAVES_HORIZONTALLY) != 0
