@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from labelcollections.geojson_exchange import add_annotations, export_polygons
+from labelcollections.geojson_exchange import FEATURE_NAMESPACE, add_annotations, export_polygons
 from labelcollections.model.provenance import Provenance
 from labelcollections.repository import Repository
 from labelcollections.storage.hashing import content_hash
@@ -119,6 +120,7 @@ def test_features_carry_qupath_classes_measurements_and_provenance(
     assert props["classification"] == {"name": "nucleus", "color": [255, 0, 0]}
     assert props["measurements"]["area"] == float((instance_labels() == 1).sum())
     assert props["metadata"] == {"instance_id": props["instance_id"], "label": "1"}
+    assert first["id"] == str(uuid.uuid5(FEATURE_NAMESPACE, props["instance_id"]))
     assert "classification" in document["features"][1]["properties"]  # "cell", colour made up
     assert "classification" not in document["features"][2]["properties"]
     # Ids are stable: a second export gives the same ones.

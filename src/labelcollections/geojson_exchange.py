@@ -12,6 +12,7 @@ label image of an image in the repository, block by block, with provenance.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -106,8 +107,18 @@ def plane_features(
         # QuPath keeps ``metadata`` when it saves objects again; the other properties it drops.
         props["metadata"] = {"instance_id": instance_id, "label": str(value)}
         properties.append(props)
-        ids.append(str(uuid.uuid5(FEATURE_NAMESPACE, instance_id)))
+        ids.append(_feature_id(instance_id))
     return geometries, properties, ids
+
+
+def _feature_id(instance_id: str) -> str:
+    """``str(uuid.uuid5(FEATURE_NAMESPACE, instance_id))``, without building UUID objects (the
+    ids of many thousand Features are made per export)."""
+    digest = bytearray(hashlib.sha1(FEATURE_NAMESPACE.bytes + instance_id.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _table_rows(table: pa.Table | None) -> dict[int, dict[str, Any]] | None:
