@@ -26,6 +26,7 @@ from labelcollections.model.label_schema import LabelSchema
 from labelcollections.omero.masks import PLANE_AXES, rgba_to_int
 from labelcollections.polygons import Outlines, trace_outlines
 from labelcollections.polygons.rasterise import rasterise
+from labelcollections.polygons.rings import owners
 
 __all__ = ["PolygonShape", "labels_from_polygons", "polygons_from_labels"]
 
@@ -78,10 +79,7 @@ def polygons_from_labels(
     ring_texts = _ring_texts(outlines)
     holes = np.ones(len(ring_texts), dtype=bool)
     holes[outlines.polygon_offsets[:-1]] = False
-    ring_object = np.repeat(
-        np.repeat(np.arange(len(outlines)), outlines.polygon_counts()),
-        np.diff(outlines.polygon_offsets),
-    )
+    ring_object = owners(outlines.object_offsets)[owners(outlines.polygon_offsets)]
     shapes = []
     for text, hole, owner in zip(ring_texts, holes, ring_object.tolist(), strict=True):
         label = int(outlines.labels[owner])

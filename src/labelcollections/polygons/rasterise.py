@@ -21,7 +21,7 @@ import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
-from labelcollections.polygons.rings import Outlines
+from labelcollections.polygons.rings import Outlines, owners
 
 BLOCK_ROWS = 1024
 
@@ -43,42 +43,30 @@ class _Edges:
 
 def _edges(outlines: Outlines) -> _Edges:
     coords = np.asarray(outlines.coords, dtype=np.float64)
-    ring_of_vertex = np.repeat(
-        np.arange(outlines.ring_offsets.size - 1), np.diff(outlines.ring_offsets)
-    )
     # Each vertex but the last of its ring starts an edge to the next vertex.
     starts = np.ones(len(coords), dtype=bool)
     starts[outlines.ring_offsets[1:] - 1] = False
     start = np.flatnonzero(starts)
     (x0, y0), (x1, y1) = coords[start].T, coords[start + 1].T
-    polygon_of_ring = np.repeat(
-        np.arange(outlines.polygon_offsets.size - 1), np.diff(outlines.polygon_offsets)
-    )
-    object_of_polygon = np.repeat(
-        np.arange(outlines.object_offsets.size - 1), np.diff(outlines.object_offsets)
-    )
-    polygon = polygon_of_ring[ring_of_vertex[start]]
-    low, high = np.minimum(y0, y1), np.maximum(y0, y1)
-    first_row = np.ceil(low - 0.5).astype(np.int64)
-    end_row = np.ceil(high - 0.5).astype(np.int64)
-    crossing = end_row > first_row
-    with np.errstate(divide="ignore", invalid="ignore"):
-        slope = (x1 - x0) / (y1 - y0)
-    polygons = polygon_of_ring.size and object_of_polygon.size
-    left = np.full(object_of_polygon.size, np.inf)
-    right = np.full(object_of_polygon.size, -np.inf)
-    if polygons:
-        np.minimum.at(left, polygon, np.minimum(x0, x1))
-        np.maximum.at(right, polygon, np.maximum(x0, x1))
-    keep = crossing
+    polygon = owners(outlines.polygon_offsets)[owners(outlines.ring_offsets)[start]]
+    polygons = outlines.polygon_offsets.size - 1
+    left = np.full(polygons, np.inf)
+    right = np.full(polygons, -np.inf)
+    np.minimum.at(left, polygon, np.minimum(x0, x1))
+    np.maximum.at(right, polygon, np.maximum(x0, x1))
+    first_row = np.ceil(np.minimum(y0, y1) - 0.5).astype(np.int64)
+    end_row = np.ceil(np.maximum(y0, y1) - 0.5).astype(np.int64)
+    # Only edges crossing some row's centre line matter (never a horizontal one).
+    keep = end_row > first_row
+    x0, y0, x1, y1, polygon = x0[keep], y0[keep], x1[keep], y1[keep], polygon[keep]
     return _Edges(
-        x0=x0[keep],
-        y0=y0[keep],
-        slope=slope[keep],
+        x0=x0,
+        y0=y0,
+        slope=(x1 - x0) / (y1 - y0),
         first_row=first_row[keep],
         end_row=end_row[keep],
-        polygon=polygon[keep],
-        plane=np.asarray(outlines.planes, dtype=np.int64)[object_of_polygon[polygon[keep]]],
+        polygon=polygon,
+        plane=np.asarray(outlines.planes, dtype=np.int64)[owners(outlines.object_offsets)[polygon]],
         left=left,
         right=right,
     )
@@ -91,9 +79,7 @@ class Rasteriser:
         self.shape = tuple(int(n) for n in shape)
         self.dtype = np.dtype(dtype)
         self.edges = _edges(outlines)
-        self.object_of_polygon = np.repeat(
-            np.arange(outlines.object_offsets.size - 1), np.diff(outlines.object_offsets)
-        )
+        self.object_of_polygon = owners(outlines.object_offsets)
         self.values = np.asarray(outlines.labels).astype(self.dtype)
 
     def block(self, region: tuple[slice, ...]) -> np.ndarray:
@@ -137,7 +123,7 @@ class Rasteriser:
         row = np.repeat(first, count) + (
             np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
         )
-        x = edges.x0[edge] + (row + 0.5 - edges.y0[edge]) * np.nan_to_num(edges.slope[edge])
+        x = edges.x0[edge] + (row + 0.5 - edges.y0[edge]) * edges.slope[edge]
         polygon = edges.polygon[edge]
         order = np.lexsort((x, row, polygon))
         x, row, polygon = x[order], row[order], polygon[order]

@@ -108,9 +108,9 @@ class Outlines:
         """One shapely geometry per object: a Polygon, or a MultiPolygon for several pieces."""
         if not len(self):
             return np.zeros(0, dtype=object)
-        rings = _array(shapely.linearrings(self.coords, indices=_owners(self.ring_offsets)))
-        polygons = _array(shapely.polygons(rings, indices=_owners(self.polygon_offsets)))
-        multi = _array(shapely.multipolygons(polygons, indices=_owners(self.object_offsets)))
+        rings = _array(shapely.linearrings(self.coords, indices=owners(self.ring_offsets)))
+        polygons = _array(shapely.polygons(rings, indices=owners(self.polygon_offsets)))
+        multi = _array(shapely.multipolygons(polygons, indices=owners(self.object_offsets)))
         single = polygons[self.object_offsets[:-1]]
         chosen: np.ndarray = np.where(self.polygon_counts() == 1, single, multi)
         return chosen
@@ -138,7 +138,7 @@ def _array(geometries: Any) -> np.ndarray:
     return np.asarray(geometries, dtype=object)
 
 
-def _owners(offsets: np.ndarray) -> np.ndarray:
+def owners(offsets: np.ndarray) -> np.ndarray:
     """For ``offsets`` of groups, the group index of each member."""
     return np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
 
