@@ -23,7 +23,17 @@ from labelcollections.errors import InputError
 from labelcollections.model.provenance import parse_software
 from labelcollections.model.records import to_record
 from labelcollections.omero.gateway import OmeroGateway
-from labelcollections.omero_sync import OmeroSync, PixelMode
+from labelcollections.omero_sync import (
+    PixelMode,
+    find_labels,
+    from_masks,
+    migrate,
+    pull,
+    push,
+    read_collections,
+    register_zarr,
+)
+from labelcollections.omero_sync import to_masks as convert_to_masks
 from labelcollections.repository import Repository
 
 __all__ = ["omero"]
@@ -98,9 +108,7 @@ def omero_push(
     """Push IMAGE's collections onto an OMERO Image (again: update, never duplicate)."""
     mode: PixelMode = "zarr" if pixels == "zarr" else "upload"
     with open_repo(repo) as repository, omero_gateway(ctx) as gateway:
-        result = OmeroSync(repository, gateway).push(
-            image, omero_image, collection, mode, zarr_base
-        )
+        result = push(repository, gateway, image, omero_image, collection, mode, zarr_base)
     for pushed in result.collections:
         console.print(
             f"collection {pushed.name}: OMERO id {pushed.omero_collection_id} on Image:"
@@ -122,7 +130,7 @@ def omero_pull(ctx: click.Context, omero_image: int, repo: str, collection: str 
     exists = (Path(repo) / "labelcollections.json").is_file()
     repository = open_repo(repo) if exists else Repository.init(repo, RichProgress())
     with repository, omero_gateway(ctx) as gateway:
-        result = OmeroSync(repository, gateway).pull(omero_image, collection)
+        result = pull(repository, gateway, omero_image, collection)
     for note in result.notes:
         errors.print(f"note: {note}", markup=False, highlight=False)
     console.print(
@@ -138,7 +146,7 @@ def omero_pull(ctx: click.Context, omero_image: int, repo: str, collection: str 
 def omero_list(ctx: click.Context, omero_image: int, as_json: bool) -> None:
     """Collections, label images, versions and provenance on an OMERO Image."""
     with omero_gateway(ctx) as gateway:
-        found = OmeroSync(None, gateway).read(omero_image)
+        found = read_collections(gateway, omero_image)
     for item in found:
         for note in item.notes:
             errors.print(f"note: {note}", markup=False, highlight=False)
@@ -208,7 +216,7 @@ def omero_find(
     if not conditions:
         raise InputError("find", "conditions", "at least one condition (see --help)")
     with omero_gateway(ctx) as gateway:
-        found = OmeroSync(None, gateway).find(conditions, group)
+        found = find_labels(gateway, conditions, group)
     if as_json:
         print_json(
             [
@@ -252,9 +260,7 @@ def omero_register_zarr(
 ) -> None:
     """Record the OME-Zarr (path or URL) an OMERO Image is published as."""
     with omero_gateway(ctx) as gateway:
-        annotation = OmeroSync(None, gateway).register_zarr(
-            omero_image, zarr_path, ngff_version, conversion_date
-        )
+        annotation = register_zarr(gateway, omero_image, zarr_path, ngff_version, conversion_date)
     pairs = ", ".join(f"{k}={v}" for k, v in annotation.pairs)
     console.print(f"Image:{omero_image}: {pairs}", markup=False, highlight=False)
 
@@ -265,7 +271,7 @@ def omero_register_zarr(
 def omero_migrate(ctx: click.Context, omero_image: int) -> None:
     """Rewrite BioHackathon-prototype collections of an OMERO Image in our schema."""
     with omero_gateway(ctx) as gateway:
-        migrated = OmeroSync(None, gateway).migrate(omero_image)
+        migrated = migrate(gateway, omero_image)
     for item in migrated:
         console.print(
             f"migrated collection {item.collection.name} (OMERO id "
@@ -290,12 +296,11 @@ def omero_masks(ctx: click.Context, omero_image: int, label_image: str, to_masks
     if not to_masks and (target.suffix not in (".npy", ".tif", ".tiff") or target.exists()):
         raise InputError(label_image, "output", "a new .npy, .tif or .tiff file")
     with omero_gateway(ctx) as gateway:
-        sync = OmeroSync(None, gateway)
         if to_masks:
-            rois = sync.to_masks(omero_image, label_image)
+            rois = convert_to_masks(gateway, omero_image, label_image)
             console.print(f"created {len(rois)} Mask ROIs on Image:{omero_image}")
             return
-        pixels = sync.from_masks(omero_image)
+        pixels = from_masks(gateway, omero_image)
     keep = tuple(i for i, n in enumerate(pixels.shape) if n > 1 or i >= 3)
     axes = "".join("tczyx"[i] for i in keep)
     data = pixels.reshape([pixels.shape[i] for i in keep])
