@@ -25,8 +25,8 @@ from labelcollections.model.geometry import ngff_axis_order
 from labelcollections.model.label_schema import LabelSchema
 from labelcollections.omero.masks import PLANE_AXES, rgba_to_int
 from labelcollections.polygons import Outlines, trace_outlines
+from labelcollections.polygons.outlines import owners
 from labelcollections.polygons.rasterise import rasterise
-from labelcollections.polygons.rings import owners
 
 __all__ = ["PolygonShape", "labels_from_polygons", "polygons_from_labels"]
 

@@ -5,7 +5,7 @@ pass over the pixels; :func:`rasterise` turns polygons back into label pixels. O
 label image rasterise back to the same pixels, bit for bit.
 """
 
-from labelcollections.polygons.rings import Outlines
+from labelcollections.polygons.outlines import Outlines
 from labelcollections.polygons.tracing import trace_outlines
 
 __all__ = ["Outlines", "trace_outlines"]

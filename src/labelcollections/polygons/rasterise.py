@@ -21,7 +21,7 @@ import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
-from labelcollections.polygons.rings import Outlines, owners
+from labelcollections.polygons.outlines import Outlines, owners
 
 BLOCK_ROWS = 1024
 
@@ -57,7 +57,9 @@ def _edges(outlines: Outlines) -> _Edges:
     first_row = np.ceil(np.minimum(y0, y1) - 0.5).astype(np.int64)
     end_row = np.ceil(np.maximum(y0, y1) - 0.5).astype(np.int64)
     # Only edges crossing some row's centre line matter (never a horizontal one).
-    keep = end_row > first_row
+    # Sorted by their first row, so a block looks only at the edges that can reach it.
+    keep = np.flatnonzero(end_row > first_row)
+    keep = keep[np.argsort(first_row[keep], kind="stable")]
     x0, y0, x1, y1, polygon = x0[keep], y0[keep], x1[keep], y1[keep], polygon[keep]
     return _Edges(
         x0=x0,
@@ -79,6 +81,8 @@ class Rasteriser:
         self.shape = tuple(int(n) for n in shape)
         self.dtype = np.dtype(dtype)
         self.edges = _edges(outlines)
+        spans = self.edges.end_row - self.edges.first_row
+        self.longest = int(spans.max()) if spans.size else 0
         self.object_of_polygon = owners(outlines.object_offsets)
         self.values = np.asarray(outlines.labels).astype(self.dtype)
 
@@ -94,13 +98,16 @@ class Rasteriser:
         edges = self.edges
         local_plane = np.full(int(np.prod(lead)) if lead else 1, -1, dtype=np.int64)
         local_plane[planes] = np.arange(planes.size)
-        chosen = np.flatnonzero(
-            (local_plane[edges.plane] >= 0)
-            & (edges.first_row < y1)
-            & (edges.end_row > y0)
-            & (edges.left[edges.polygon] < x1)
-            & (edges.right[edges.polygon] > x0)
-        )
+        # No edge spans more rows than the longest, so earlier first rows cannot reach y0.
+        reach = np.searchsorted(edges.first_row, [y0 - self.longest + 1, y1])
+        window = np.arange(*reach)
+        polygon = edges.polygon[window]
+        chosen = window[
+            (local_plane[edges.plane[window]] >= 0)
+            & (edges.end_row[window] > y0)
+            & (edges.left[polygon] < x1)
+            & (edges.right[polygon] > x0)
+        ]
         if chosen.size:
             self._paint(owner, chosen, local_plane, (y0, y1), (x0, x1))
         values = np.zeros(owner.size, dtype=self.dtype)

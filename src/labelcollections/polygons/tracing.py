@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from labelcollections.polygons.rings import Outlines, link_rings
+from labelcollections.polygons.outlines import Outlines
+from labelcollections.polygons.rings import link_rings
 from labelcollections.polygons.scan import scan_corners
 
 
