@@ -38,7 +38,7 @@ from labelcollections.model.images import LabelImage
 from labelcollections.model.provenance import Provenance
 from labelcollections.polygons import Outlines, trace_outlines
 from labelcollections.polygons.rasterise import rasterise
-from synthetic import make_labels
+from synthetic import announced_labels
 
 TARGET = 10
 CELL_SPACING = 80
@@ -96,12 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = benchmark_parser(__doc__)
     args = parser.parse_args(argv)
     check_size(parser, args, CELL_SPACING)
-    start = time.perf_counter()
-    labels, instances = make_labels(args.size, args.seed, CELL_SPACING)
-    print(
-        f"label image {args.size}×{args.size} uint32, {instances} instances"
-        f" (built in {time.perf_counter() - start:.1f} s)"
-    )
+    labels, instances = announced_labels(args.size, args.seed, CELL_SPACING)
     label = LabelImage(
         id="0123456789abcdef",
         name="cells",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -80,33 +81,29 @@ def add_labels(
     schema = parse_label_schema(read_json(classes), classes) if classes else LabelSchema()
     mode: Downsampling = "mode" if downsampling == "mode" else "nearest"
     with open_repo(repo) as repository:
-        if Path(source).suffix.lower() in GEOJSON_SUFFIXES:
-            label = add_annotations(
+        # GeoJSON is rasterised onto the image; its classes come from the file unless given.
+        add = (
+            partial(
+                add_annotations,
                 repository,
-                image,
-                source,
-                collection=collection,
-                name=name,
-                label_type=label_type,
-                provenance=provenance,
-                version=version,
                 value_property=value_property,
                 label_schema=schema if classes else None,
-                downsampling=mode,
             )
-        else:
-            label = repository.add_labels(
-                image,
-                source,
-                collection=collection,
-                name=name,
-                label_type=label_type,
-                version=version,
-                provenance=provenance,
-                label_schema=schema,
-                axes=list(axes) if axes else None,
-                downsampling=mode,
+            if Path(source).suffix.lower() in GEOJSON_SUFFIXES
+            else partial(
+                repository.add_labels, label_schema=schema, axes=list(axes) if axes else None
             )
+        )
+        label = add(
+            image,
+            source,
+            collection=collection,
+            name=name,
+            label_type=label_type,
+            version=version,
+            provenance=provenance,
+            downsampling=mode,
+        )
     console.print(
         f"added label image [bold]{collection}/{label.key}[/] ({label.id}) to {image}:"
         f" {label.label_type.value}, {len(label.levels)} levels, {label.provenance.content_hash}"
