@@ -1,11 +1,12 @@
 """Finding every corner of a label image in one pass, block by block, in bounded memory.
 
 Blocks follow the array's chunks (Zarr ``chunks``, dask ``chunksize``; numpy arrays are cut
-into BLOCK_ROWS × BLOCK_ROWS), so each chunk is decoded once. A block yields the corners at its
-interior grid points, plus its first and last rows and columns. The grid points on the lines
-between blocks are found from those strips once both neighbours are read: the vertical lines
-of a band of blocks when the band is done, the horizontal line between two bands when the
-second is. At any time only the blocks being read and two bands of strips are held.
+into planes of 1024 × 1024, as for instance tables), so each chunk is decoded once. A block
+yields the corners at its interior grid points, plus its first and last rows and columns. The
+grid points on the lines between blocks are found from those strips once both neighbours are
+read: the vertical lines of a band of blocks when the band is done, the horizontal line between
+two bands when the second is. At any time only the blocks being read and two bands of strips
+are held.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from labelcollections.model.geometry import chunk_regions, chunk_shape
+from labelcollections.instances.blocks import block_shape
+from labelcollections.model.geometry import chunk_regions
 from labelcollections.polygons.corners import Corners, block_corners
 
-BLOCK_ROWS = 1024
 Region = tuple[slice, ...]
 
 
@@ -36,18 +37,9 @@ class _Tile:
     last_column: np.ndarray
 
 
-def scan_shape(labels: Any) -> tuple[int, ...]:
-    """The blocks ``labels`` is read in: its chunks, or planes of BLOCK_ROWS² for numpy."""
-    shape = tuple(int(n) for n in labels.shape)
-    chunks = chunk_shape(labels)
-    if chunks is None:
-        return (*(1 for _ in shape[:-2]), *(min(n, BLOCK_ROWS) for n in shape[-2:]))
-    return chunks
-
-
 def scan_blocks(labels: Any) -> int:
     """How many blocks :func:`scan_corners` reads (for progress bars)."""
-    return len(list(chunk_regions(labels.shape, scan_shape(labels))))
+    return len(list(chunk_regions(labels.shape, block_shape(labels))))
 
 
 def scan_corners(
@@ -61,7 +53,7 @@ def scan_corners(
     Leading axes are planes, numbered in C order; each plane is outlined on its own.
     """
     shape = tuple(int(n) for n in labels.shape)
-    chunks = scan_shape(labels)
+    chunks = block_shape(labels)
     numbers = np.arange(int(np.prod(shape[:-2])), dtype=np.int64).reshape(shape[:-2])
     threads = workers or min(8, os.cpu_count() or 1)
     parts: list[Corners] = []
