@@ -168,6 +168,10 @@ def test_stacks_give_one_feature_collection_per_plane(tmp_path: Path, run: Run) 
     assert code == 0, err
     planes = [tmp_path / f"stack_z{z}.geojson" for z in range(3)]
     assert [len(features(p)) for p in planes] == [1, 0, 2]
+    (tmp_path / "second_z1.geojson").write_text("mine")  # one plane's file exists: none written
+    code, _, err = run("polygons", repo, "n@v1", "--output", tmp_path / "second.geojson")
+    assert code == 2 and "second_z1.geojson" in err
+    assert sorted(p.name for p in tmp_path.glob("second*")) == ["second_z1.geojson"]
     third = features(planes[2])
     assert [f["properties"]["z"] for f in third] == [2, 2]
     assert third[0]["geometry"]["plane"] == {"c": -1, "z": 2}
