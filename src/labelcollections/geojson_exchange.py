@@ -13,6 +13,7 @@ label image of an image in the repository, block by block, with provenance.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import shapely
+import zarr
 
 from labelcollections.errors import ConflictError, InputError
 from labelcollections.formats.geojson import (
@@ -38,10 +40,11 @@ from labelcollections.model.provenance import Provenance
 from labelcollections.model.records import to_record
 from labelcollections.model.vocabulary import LABEL_DTYPES, Downsampling, LabelType
 from labelcollections.polygons import Outlines, trace_outlines
-from labelcollections.polygons.rasterise import lazy_raster
+from labelcollections.polygons.rasterise import BLOCK_ROWS as RASTER_BLOCK
+from labelcollections.polygons.rasterise import rasterise_into
 from labelcollections.polygons.scan import scan_blocks
 from labelcollections.repository import Repository
-from labelcollections.storage.publish import staged_file
+from labelcollections.storage.publish import STAGING_PREFIX, staged_file
 from labelcollections.storage.tables import INSTANCE_KEY
 
 __all__ = [
@@ -250,25 +253,37 @@ def add_annotations(
     planes = _plane_numbers(features, plane_axes, sizes, str(path))
     outlines = Outlines.from_polygons([f.polygons for f in features], values, planes)
     shape = (*(sizes[axis] for axis in plane_axes), sizes["y"], sizes["x"])
-    pixels = lazy_raster(outlines, shape, _dtype(int(values.max()), header))
     parameters = dict(provenance.parameters)
     parameters["annotations"] = {
         "file": path.name,
         "features": len(features),
         "value_property": value_property,
     }
-    return repository.add_labels(
-        image_name,
-        pixels,
-        collection=collection,
-        name=name,
-        label_type=kind,
-        provenance=provenance.model_copy(update={"parameters": parameters}),
-        version=version,
-        label_schema=schema,
-        axes=[*plane_axes, "y", "x"],
-        downsampling=downsampling,
-    )
+    # Filled once into a Zarr array beside the stores (hidden, removed afterwards): adding the
+    # label image reads its pixels several times (hash, table, pyramid), chunk by chunk.
+    with tempfile.TemporaryDirectory(prefix=STAGING_PREFIX, dir=repository.root) as folder:
+        pixels = zarr.create_array(
+            store=str(Path(folder) / "labels.zarr"),
+            shape=shape,
+            chunks=(*(1 for _ in plane_axes), RASTER_BLOCK, RASTER_BLOCK),
+            dtype=_dtype(int(values.max()), header),
+            fill_value=0,
+        )
+        with repository.progress.task(f"Filling {path.name}", 1) as advance:
+            rasterise_into(outlines, pixels)
+            advance(1)
+        return repository.add_labels(
+            image_name,
+            pixels,
+            collection=collection,
+            name=name,
+            label_type=kind,
+            provenance=provenance.model_copy(update={"parameters": parameters}),
+            version=version,
+            label_schema=schema,
+            axes=[*plane_axes, "y", "x"],
+            downsampling=downsampling,
+        )
 
 
 def _values(

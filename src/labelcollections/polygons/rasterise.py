@@ -13,14 +13,16 @@ integer type exactly.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
+from labelcollections.model.geometry import chunk_regions, chunk_shape
 from labelcollections.polygons.outlines import Outlines, owners
 
 BLOCK_ROWS = 1024
@@ -156,21 +158,17 @@ def rasterise(outlines: Outlines, shape: Sequence[int], dtype: npt.DTypeLike) ->
     return rasteriser.block(tuple(slice(0, n) for n in rasteriser.shape))
 
 
-def lazy_raster(
-    outlines: Outlines, shape: Sequence[int], dtype: npt.DTypeLike, block_rows: int = BLOCK_ROWS
-) -> da.Array:
-    """The label pixels of ``outlines`` as a dask array filled block by block on demand, so a
-    label image larger than memory is never held whole."""
-    rasteriser = Rasteriser(outlines, shape, dtype)
-    chunks = (*(1 for _ in rasteriser.shape[:-2]), *(block_rows, block_rows))
+def rasterise_into(outlines: Outlines, target: Any, *, workers: int | None = None) -> None:
+    """Fill the writable array ``target`` (a Zarr array, say; axes (planes..., y, x)) with the
+    label pixels of ``outlines``, chunk by chunk on a thread pool (each chunk written whole,
+    once), so the label image is never held whole."""
+    rasteriser = Rasteriser(outlines, target.shape, target.dtype)
+    lead = rasteriser.shape[:-2]
+    blocks = chunk_shape(target) or (*(1 for _ in lead), BLOCK_ROWS, BLOCK_ROWS)
 
-    def fill(block_info: dict[Any, Any] | None = None) -> np.ndarray:
-        location = block_info[None]["array-location"] if block_info else []
-        return rasteriser.block(tuple(slice(start, stop) for start, stop in location))
+    def fill(region: tuple[slice, ...]) -> None:
+        target[region] = rasteriser.block(region)
 
-    lazy: da.Array = da.map_blocks(  # type: ignore[no-untyped-call]
-        fill,
-        dtype=rasteriser.dtype,
-        chunks=da.core.normalize_chunks(chunks, rasteriser.shape),  # type: ignore[no-untyped-call]
-    )
-    return lazy
+    with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
+        for _ in pool.map(fill, chunk_regions(rasteriser.shape, blocks)):
+            pass
