@@ -128,9 +128,12 @@ def run_demo(directory: Path, progress: Progress, console: Console) -> Repositor
         )
     target = repository.export(IMAGE_NAME, directory / f"{IMAGE_NAME}.ome.zarr")
     console.print(f"\nexported to {target}")
+    walk = directory / "nuclei.npy"
+    np.save(walk, reviewed_nuclei(np.asarray(repository.label_levels(nuclei_v2)[0][0])))
+    console.print(f"saved {walk}, a reviewed nuclei mask, for the first hour (README.md)")
     console.print("open it with:")
     console.print(f"  napari --plugin napari-ome-zarr {target}")
-    console.print(f"  labelcollections collection show {repository.root} nuclei")
+    console.print(f"  labelcollections collection show {repository.root} {IMAGE_NAME}/nuclei")
     console.print(
         f"  labelcollections find {repository.root} --type instance --software scikit-image"
     )
@@ -138,6 +141,11 @@ def run_demo(directory: Path, progress: Progress, console: Console) -> Repositor
     console.print(f"  labelcollections serve {repository.root}   # then http://127.0.0.1:8000/")
     console.print(f"  labelcollections instance show {repository.root} {nuclei_v1.instance_id(1)}")
     return repository
+
+
+def reviewed_nuclei(labels: np.ndarray) -> np.ndarray:
+    """What a reviewer keeps of a nuclei segmentation: the objects of at least 40 pixels."""
+    return np.asarray(morphology.remove_small_objects(labels, max_size=39))
 
 
 def _add_nuclei(

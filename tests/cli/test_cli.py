@@ -43,7 +43,7 @@ def test_the_readme_tour(run: Run, repo: Path, denbi: Path, tmp_path: Path) -> N
     classes.write_text(json.dumps({"1": {"name": "nucleus", "color": [255, 0, 0, 255]}}))
     code, out, _ = add_labels(run, repo, denbi / "labels.tiff", "--model-sha256", "ab" * 32,
                               "--classes", classes)  # fmt: skip
-    assert code == 0 and "cell_analysis/nuclei@v1" in out
+    assert code == 0 and "nuclei@v1" in out and "collection cell_analysis" in out
 
     code, out, _ = run("collection", "list", repo, "nuclei_raw", "--json")
     assert [row["collection"] for row in json.loads(out)] == ["cell_analysis"]
@@ -65,7 +65,7 @@ def test_the_readme_tour(run: Run, repo: Path, denbi: Path, tmp_path: Path) -> N
     other = tmp_path / "other"
     assert run("init", other)[0] == 0
     code, out, _ = run("import", other, out_store)
-    assert code == 0 and "1 label images in 1 collections" in out
+    assert code == 0 and "1 label image in 1 collection" in out
     code, out, _ = run("verify", other)
     assert code == 0 and "2 pixel hashes match" in out
     assert run("reindex", other)[0] == 0

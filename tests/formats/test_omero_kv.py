@@ -29,7 +29,7 @@ from labelcollections.formats.omero_kv import (
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import Axis, LabelImage, Level
 from labelcollections.model.label_schema import LabelClass, LabelSchema
-from labelcollections.model.names import NAME_PATTERN, check_name
+from labelcollections.model.names import NAME_PATTERN, check_display_name, check_name
 from labelcollections.model.provenance import Provenance
 from labelcollections.model.vocabulary import LABEL_DTYPES, LabelType, Method
 
@@ -131,7 +131,16 @@ def _valid_name(name: str) -> bool:
     return True
 
 
+def _valid_display_name(name: str) -> bool:
+    try:
+        check_display_name(name, "test")
+    except InputError:
+        return False
+    return True
+
+
 names = st.from_regex(NAME_PATTERN, fullmatch=True).filter(_valid_name)
+display_names = st.text(min_size=1, max_size=40).filter(_valid_display_name)
 sha256 = st.from_regex(r"sha256:[0-9a-f]{64}", fullmatch=True)
 model_floats = st.floats(allow_nan=False, allow_infinity=False)
 model_ints = st.integers() | huge_ints
@@ -180,7 +189,7 @@ label_schemas = st.builds(
 label_images = st.builds(
     LabelImage,
     id=texts,
-    name=names,
+    name=display_names,
     version=names,
     image_id=texts,
     label_type=st.sampled_from(LabelType),
@@ -196,7 +205,7 @@ label_images = st.builds(
 collections = st.builds(
     LabelCollection,
     id=texts,
-    name=names,
+    name=display_names,
     image_id=texts,
     description=optional(texts),
     provenance=optional(provenances),

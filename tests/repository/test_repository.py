@@ -13,6 +13,7 @@ import pytest
 import zarr
 from ome_zarr.io import parse_url
 from ome_zarr.reader import Reader
+from snapshots import snapshot
 
 from labelcollections.errors import ConflictError, InputError, NotFoundError
 from labelcollections.model.label_schema import LabelClass, LabelSchema
@@ -69,22 +70,6 @@ def add_blob(repo: Repository, collection: str, name: str) -> None:
         label_type="instance",
         provenance=provenance(),
     )
-
-
-def snapshot(repo: Repository) -> dict[str, object]:
-    """Models and pixel hashes of everything, with the repository-local paths left out."""
-    images = {image.id: image for image in repo.images()}
-    labels = {label.id: label for label in repo.label_images()}
-    return {
-        "images": images,
-        "labels": labels,
-        "collections": {c.id: c for c in repo.collections()},
-        "image pixels": {i: content_hash(repo.image_levels(img)[0]) for i, img in images.items()},
-        "label pixels": {
-            i: [content_hash(level) for level in repo.label_levels(label)]
-            for i, label in labels.items()
-        },
-    }
 
 
 def test_added_labels_carry_geometry_hashes_and_provenance(

@@ -252,3 +252,13 @@ def test_the_server_writes_nothing(client: TestClient, demo_repo: Path) -> None:
     ]:
         assert client.get(path, params=params).status_code == 200, path
     assert files() == before
+
+
+def test_qualified_references_reach_labels_and_collections(client: TestClient) -> None:
+    label = client.get("/api/labels/ihc/nuclei@v1").json()
+    assert label["key"] == "nuclei@v1"
+    assert client.get("/api/labels/ihc/nuclei@v1/provenance").json()["key"] == "nuclei@v1"
+    tile = client.get("/api/labels/ihc/nuclei@v1/tiles/0/0/0.png")
+    assert tile.status_code == 200 and tile.headers["content-type"] == "image/png"
+    assert client.get("/api/collections/ihc/nuclei").json()["name"] == "nuclei"
+    assert client.get("/api/labels/other/nuclei@v1").status_code == 404

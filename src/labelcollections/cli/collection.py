@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 
 from labelcollections.cli.options import json_option, open_repo, repository_argument
-from labelcollections.cli.output import console, label_row, print_json, print_rows, show
+from labelcollections.cli.output import console, counted, label_row, print_json, print_rows, show
 from labelcollections.model.records import to_record
 
 __all__ = ["collection"]
@@ -38,21 +39,23 @@ def collection_list(repo: str, image: str | None, as_json: bool) -> None:
 
 @collection.command("show")
 @repository_argument
-@click.argument("name")
-@click.option("--image", help="Image the collection belongs to (when the name is ambiguous).")
+@click.argument("reference")
 @json_option
-def collection_show(repo: str, name: str, image: str | None, as_json: bool) -> None:
-    """One collection with its label images and their provenance."""
+def collection_show(repo: str, reference: str, as_json: bool) -> None:
+    """One collection with its label images and their provenance.
+
+    REFERENCE is the collection's <id>, <name> or <image>/<name>.
+    """
     with open_repo(repo) as repository:
-        found = repository.collection(name, image)
+        found = repository.collection(reference)
         labels = [repository.label_image(member) for member in found.members]
         if as_json:
             print_json({**to_record(found), "label_images": [to_record(label) for label in labels]})
             return
-        reference = repository.image(found.image_id)
-        console.print(f"[bold]{found.name}[/] ({found.id}) of image {reference.name}")
+        image = repository.image(found.image_id)
+        console.print(f"[bold]{escape(found.name)}[/] ({found.id}) of image {image.name}")
         if found.description:
-            console.print(found.description)
+            console.print(found.description, markup=False)
         print_rows([label_row(repository, label) for label in labels], "Label images")
 
 
@@ -61,7 +64,13 @@ def collection_show(repo: str, name: str, image: str | None, as_json: bool) -> N
 @click.argument("name")
 @click.argument("label")
 def collection_add(repo: str, name: str, label: str) -> None:
-    """Make LABEL (id or image/name@version) a member of collection NAME too."""
+    """Make LABEL a member of collection NAME of its image too (created if new).
+
+    LABEL is the label image's <id>, <name>@<version> or <image>/<name>@<version>.
+    """
     with open_repo(repo) as repository:
         updated = repository.add_to_collection(label, name)
-    console.print(f"collection {updated.name} now has {len(updated.members)} label images")
+    console.print(
+        f"collection {updated.name} now has {counted(len(updated.members), 'label image')}",
+        markup=False,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from labelcollections.cli.options import json_option, open_repo, repository_argument
-from labelcollections.cli.output import console, show
+from labelcollections.cli.output import console, counted, show
 
 __all__ = ["add_image", "image"]
 
@@ -22,7 +22,7 @@ def add_image(repo: str, source: str, name: str, axes: str | None) -> None:
     how = f"registered read-only from {image.source}" if image.source else "stored"
     console.print(
         f"added image [bold]{image.name}[/] ({image.id}): shape {image.shape}, {image.dtype},"
-        f" {len(image.levels)} levels, {how}"
+        f" {counted(len(image.levels), 'level')}, {how}"
     )
 
 

@@ -7,7 +7,7 @@ import sys
 import click
 
 from labelcollections.cli.options import open_repo, repository_argument
-from labelcollections.cli.output import console, errors
+from labelcollections.cli.output import console, counted, errors
 
 __all__ = ["reindex", "verify"]
 
@@ -25,7 +25,8 @@ def verify(repo: str) -> None:
         )
     if problems:
         sys.exit(1)
-    console.print(f"ok: {checked} pixel hashes match")
+    verb = "matches" if checked == 1 else "match"
+    console.print(f"ok: {counted(checked, 'pixel hash', 'pixel hashes')} {verb}")
 
 
 @click.command()
@@ -35,4 +36,4 @@ def reindex(repo: str) -> None:
     with open_repo(repo) as repository:
         repository.reindex()
         count = len(repository.label_images())
-    console.print(f"reindexed: {count} label images")
+    console.print(f"reindexed: {counted(count, 'label image')}")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from labelcollections.catalog import LabelImageFilter
 from labelcollections.cli.options import (
@@ -17,7 +18,7 @@ from labelcollections.cli.options import (
     provenance_options,
     repository_argument,
 )
-from labelcollections.cli.output import console, label_row, print_json, print_rows
+from labelcollections.cli.output import console, counted, label_row, print_json, print_rows
 from labelcollections.geojson_exchange import GEOJSON_SUFFIXES, add_annotations
 from labelcollections.model.label_schema import LabelSchema, parse_label_schema
 from labelcollections.model.provenance import merge_provenance, split_label_type
@@ -34,7 +35,12 @@ __all__ = ["add_labels", "find", "lineage"]
 @click.argument("source", type=click.Path())
 @click.option("--collection", required=True, help="Collection to add to (created if new).")
 @click.option("--name", required=True, help="Label image name, e.g. nuclei.")
-@click.option("--type", "label_type", type=LABEL_TYPES)
+@click.option(
+    "--type",
+    "label_type",
+    type=LABEL_TYPES,
+    help="What label values mean. [required, here or as label_type in --provenance]",
+)
 @click.option("--version", "version", default="v1", show_default=True)
 @provenance_options
 @click.option("--classes", type=click.Path(dir_okay=False), help="JSON file: value → class.")
@@ -105,8 +111,10 @@ def add_labels(
             downsampling=mode,
         )
     console.print(
-        f"added label image [bold]{collection}/{label.key}[/] ({label.id}) to {image}:"
-        f" {label.label_type.value}, {len(label.levels)} levels, {label.provenance.content_hash}"
+        f"added label image [bold]{escape(label.key)}[/] ({label.id}) to {image} in"
+        f" collection {escape(collection)}:"
+        f" {label.label_type.value}, {counted(len(label.levels), 'level')},"
+        f" {label.provenance.content_hash}"
     )
 
 

@@ -62,7 +62,11 @@ label_filter_options = stacked(
 """Conditions on label images that ``find`` and ``omero find`` share."""
 
 provenance_options = stacked(
-    click.option("--method", type=METHODS),
+    click.option(
+        "--method",
+        type=METHODS,
+        help="How the labels were made. [required, here or as method in --provenance]",
+    ),
     click.option("--software", help="name or name==version of the software that made the labels."),
     click.option("--author"),
     click.option("--model-name"),
@@ -71,7 +75,9 @@ provenance_options = stacked(
     click.option("--training-data", help="What the model was trained on."),
     click.option("--parameters", type=click.Path(dir_okay=False), help="JSON file of parameters."),
     click.option(
-        "--derived-from", help="Label image this one is a new version of (id or name@version)."
+        "--derived-from",
+        help="Label image this one is a new version of: <id>, <name>@<version> or"
+        " <image>/<name>@<version>.",
     ),
 )
 """The provenance of a new label image, field by field (``add-labels``)."""

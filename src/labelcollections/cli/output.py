@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from labelcollections.errors import InputError
 from labelcollections.model.images import LabelImage
@@ -25,6 +26,7 @@ from labelcollections.repository import Repository
 __all__ = [
     "RichProgress",
     "console",
+    "counted",
     "errors",
     "label_row",
     "print_json",
@@ -72,14 +74,15 @@ def show(rows: Sequence[dict[str, Any]], title: str, as_json: bool) -> None:
 
 
 def print_rows(rows: Sequence[dict[str, Any]], title: str) -> None:
+    """Rows as a table; cells are literal text (names may hold anything, markup included)."""
     if not rows:
-        console.print(f"no {title.lower()}")
+        console.print(f"no {title.lower()}", markup=False)
         return
-    table = Table(title=title)
+    table = Table(title=Text(title))
     for column in rows[0]:
         table.add_column(column)
     for row in rows:
-        table.add_row(*(str(value) for value in row.values()))
+        table.add_row(*(Text(str(value)) for value in row.values()))
     console.print(table)
 
 
@@ -119,3 +122,8 @@ def write_table_file(table: pa.Table, output: str | None) -> None:
     else:
         pq.write_table(table, target)
     console.print(f"wrote {table.num_rows} rows to {target}")
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """``1 label image``, ``2 label images``: a count with its noun in the right number."""
+    return f"{number} {noun}" if number == 1 else f"{number} {plural or noun + 's'}"

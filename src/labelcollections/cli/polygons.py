@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 
 from labelcollections.cli.options import open_repo, repository_argument
-from labelcollections.cli.output import console
+from labelcollections.cli.output import console, counted
 from labelcollections.geojson_exchange import OBJECT_TYPES, export_polygons
 
 __all__ = ["polygons"]
@@ -44,6 +45,7 @@ def polygons(
         )
     for plane_file in written:
         where = " ".join(f"{axis}={index}" for axis, index in plane_file.plane.items())
-        console.print(f"wrote {plane_file.features} features to {plane_file.path} {where}".strip())
+        text = f"wrote {counted(plane_file.features, 'feature')} to {plane_file.path} {where}"
+        console.print(escape(text.strip()))
     if simplify is not None:
         console.print(f"simplified by {simplify:g} px: the polygons no longer give the pixels back")

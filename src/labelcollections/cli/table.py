@@ -10,7 +10,7 @@ from labelcollections.cli.options import (
     repository_argument,
     table_output_option,
 )
-from labelcollections.cli.output import console, show, write_table_file
+from labelcollections.cli.output import console, counted, show, write_table_file
 
 __all__ = ["add_table", "table_group"]
 
@@ -27,7 +27,7 @@ def add_table(repo: str, label: str, source: str, name: str | None, instance_key
     """Attach a table of measurements (CSV or Parquet, one row per object) to LABEL."""
     with open_repo(repo) as repository:
         record = repository.add_table(label, source, name=name, instance_key=instance_key)
-    console.print(f"added table [bold]{record.name}[/] ({record.rows} rows)")
+    console.print(f"added table [bold]{record.name}[/] ({counted(record.rows, 'row')})")
 
 
 @click.group("table")

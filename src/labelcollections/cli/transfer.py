@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from labelcollections.cli.options import LABEL_TYPES, open_repo, repository_argument
-from labelcollections.cli.output import console
+from labelcollections.cli.output import console, counted
 from labelcollections.storage.validation import validate_path
 
 __all__ = ["export", "import_", "validate"]
@@ -24,10 +24,16 @@ def validate(path: str) -> None:
 @click.argument("image")
 @click.argument("destination", type=click.Path())
 @click.option("--ngff", type=click.Choice(["0.5", "0.4"]), default="0.5", show_default=True)
-def export(repo: str, image: str, destination: str, ngff: str) -> None:
-    """Write IMAGE with its labels and collections to a new OME-Zarr store."""
+@click.option("--overwrite", is_flag=True, help="Replace an earlier export at DESTINATION.")
+def export(repo: str, image: str, destination: str, ngff: str, overwrite: bool) -> None:
+    """Write IMAGE with its labels, collections and tables to a new OME-Zarr store.
+
+    A DESTINATION ending in .ozx gets one zipped file (NGFF RFC-9) instead of a folder.
+    """
     with open_repo(repo) as repository:
-        target = repository.export(image, destination, "0.4" if ngff == "0.4" else "0.5")
+        target = repository.export(
+            image, destination, "0.4" if ngff == "0.4" else "0.5", overwrite=overwrite
+        )
     console.print(f"exported {image} to {target} (NGFF {ngff})")
     console.print(f"open it with: napari --plugin napari-ome-zarr {target}")
 
@@ -48,12 +54,13 @@ def export(repo: str, image: str, destination: str, ngff: str) -> None:
     help="Type of third-party labels.",
 )
 def import_(repo: str, source: str, name: str | None, collection: str, label_type: str) -> None:
-    """Import an OME-Zarr store (ours, or any with a labels group) into the repository."""
+    """Import an OME-Zarr store (ours, or any with a labels group; a folder, a zipped .ozx
+    file or a URL) into the repository."""
     with open_repo(repo) as repository:
         result = repository.import_store(
             source, name=name, collection=collection, label_type=label_type
         )
     console.print(
-        f"imported image {result.image.name} with {len(result.labels)} label images in"
-        f" {len(result.collections)} collections"
+        f"imported image {result.image.name} with {counted(len(result.labels), 'label image')}"
+        f" in {counted(len(result.collections), 'collection')}"
     )

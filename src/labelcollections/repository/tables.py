@@ -23,6 +23,7 @@ from labelcollections.repository.context import RepositoryContext
 from labelcollections.repository.layout import correspondence_table, stored_table_name
 from labelcollections.repository.pixels import label_levels
 from labelcollections.repository.references import image, label_image
+from labelcollections.storage.locations import normalise
 from labelcollections.storage.ome_zarr_store import OUR_KEY, ImageStore, join_key
 from labelcollections.storage.table_sources import read_feature_table
 from labelcollections.storage.tables import (
@@ -126,7 +127,7 @@ def add_table(
     Every row must name a label value present in the label image.
     """
     label = label_image(repo, label_reference)
-    given = None if isinstance(source, pa.Table) else str(source)
+    given = None if isinstance(source, pa.Table) else normalise(source)
     table_name = check_name(name or (Path(given).stem if given else ""), "table name")
     if table_name == "instances":
         raise InputError(table_name, "table name", "a name other than 'instances'")

@@ -3,6 +3,7 @@ export to OME-Zarr, import from OME-Zarr, and writing what was pulled from elsew
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import zarr
 
 from labelcollections.catalog import TableRecord
-from labelcollections.errors import ConflictError
+from labelcollections.errors import ConflictError, InputError
 from labelcollections.formats.ngff.labels import (
     image_label_metadata,
     image_path_from_label,
@@ -29,15 +30,16 @@ from labelcollections.repository.pixels import image_levels
 from labelcollections.repository.references import image
 from labelcollections.repository.tables import relocated_table, store_instance_table, table_record
 from labelcollections.storage.importing import ImportPlan, PlannedLabel, PlannedTable, plan_import
-from labelcollections.storage.locations import normalise
+from labelcollections.storage.locations import ZIPPED_SUFFIX, is_url, looks_like_zarr, normalise
 from labelcollections.storage.ome_zarr_store import (
     ImageStore,
     join_key,
     write_multiscale_group,
     write_plain_group,
 )
-from labelcollections.storage.publish import staged_directory
+from labelcollections.storage.publish import STAGING_PREFIX, staged_directory
 from labelcollections.storage.tables import read_table, table_attributes, table_names, write_table
+from labelcollections.storage.zipped import write_zipped
 
 
 @dataclass(frozen=True)
@@ -54,53 +56,87 @@ def export(
     image_name: str,
     destination: str | Path,
     ngff: NgffVersion = "0.5",
+    *,
+    overwrite: bool = False,
 ) -> Path:
     """Write one image with all its labels, collection documents and tables to a new OME-Zarr,
-    in the flat label layout (``labels/<slug>``) every reader of today follows."""
+    in the flat label layout (``labels/<slug>``) every reader of today follows; a destination
+    ending ``.ozx`` gets one zipped file (NGFF RFC-9). ``overwrite`` replaces an earlier export
+    there, once the new one is complete."""
     reference = image(repo, image_name)
-    target = Path(destination).expanduser().resolve()
-    if target.exists():
-        raise ConflictError(str(target), "destination", "a path that does not exist yet")
+    target = _export_target(repo, destination, overwrite)
+    if target.suffix.lower() == ZIPPED_SUFFIX:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=STAGING_PREFIX, dir=target.parent) as scratch:
+            folder = Path(scratch)
+            _write_export(repo, reference, folder, ngff)
+            write_zipped(folder, target, ngff)
+    else:
+        with staged_directory(target, replace=overwrite) as staging:
+            _write_export(repo, reference, staging, ngff)
+    return target
+
+
+def _export_target(repo: RepositoryContext, destination: str | Path, overwrite: bool) -> Path:
+    """The local path an export may write, refused before anything is written when it is a
+    URL, lies inside the repository, or exists (unless an earlier export is to be replaced)."""
+    text = str(destination)
+    expected = "a new local path (a folder, or a file ending .ozx)"
+    if is_url(text):
+        raise InputError(text, "destination", expected)
+    target = Path(text).expanduser().resolve()
+    if target.is_relative_to(repo.root):
+        raise InputError(text, "destination", f"{expected} outside the repository")
+    if target.exists() or target.is_symlink():
+        if not overwrite:
+            raise ConflictError(text, "destination", f"{expected}, or --overwrite")
+        zipped = target.suffix.lower() == ZIPPED_SUFFIX
+        replaceable = target.is_file() if zipped else looks_like_zarr(str(target))
+        if target.is_symlink() or not replaceable:
+            raise ConflictError(text, "destination", "an earlier export to replace")
+    return target
+
+
+def _write_export(
+    repo: RepositoryContext, reference: ReferenceImage, folder: Path, ngff: NgffVersion
+) -> None:
+    """Write the export of ``reference`` into the empty ``folder``."""
     stored = repo.catalog.label_images(reference.id)
     paths = flat_paths(stored)
     exported_labels = [(label, paths[label.id]) for label, _ in stored]
-    with staged_directory(target) as staging:
-        write_image_group(
-            repo,
-            staging,
-            image_levels(repo, reference),
-            reference.model_copy(update={"source": None}),
-            ngff,
-            f"Exporting image {reference.name}",
-        )
-        source_store = repo.store(reference)
-        with repo.progress.task("Exporting labels", len(stored)) as advance:
-            for label, path in stored:
-                write_multiscale_group(
-                    staging / "labels" / paths[label.id],
-                    [source_store.array(join_key("labels", path, lv.path)) for lv in label.levels],
-                    label.axes,
-                    label.levels,
-                    ngff,
-                    {
-                        "image-label": image_label_metadata(
-                            label.label_schema, ngff, image_path_from_label(paths[label.id])
-                        )
-                    },
-                    label_attributes(label),
-                    name=paths[label.id],
-                )
-                advance(1)
-        exported = ImageStore(str(staging), zarr.open_group(str(staging), mode="r+"), True)
-        write_plain_group(
-            staging / "labels", labels_group_metadata(list(paths.values()), ngff), ngff
-        )
-        for collection in repo.catalog.collections(reference.id):
-            write_collection(exported, collection, reference, exported_labels)
-        for name in table_names(source_store):
-            moved, attributes = relocated_table(name, table_attributes(source_store, name), paths)
-            write_table(exported, moved, read_table(source_store, name), attributes, ngff)
-    return target
+    write_image_group(
+        repo,
+        folder,
+        image_levels(repo, reference),
+        reference.model_copy(update={"source": None}),
+        ngff,
+        f"Exporting image {reference.name}",
+    )
+    source_store = repo.store(reference)
+    with repo.progress.task("Exporting labels", len(stored)) as advance:
+        for label, path in stored:
+            write_multiscale_group(
+                folder / "labels" / paths[label.id],
+                [source_store.array(join_key("labels", path, lv.path)) for lv in label.levels],
+                label.axes,
+                label.levels,
+                ngff,
+                {
+                    "image-label": image_label_metadata(
+                        label.label_schema, ngff, image_path_from_label(paths[label.id])
+                    )
+                },
+                label_attributes(label),
+                name=paths[label.id],
+            )
+            advance(1)
+    exported = ImageStore(str(folder), zarr.open_group(str(folder), mode="r+"), True)
+    write_plain_group(folder / "labels", labels_group_metadata(list(paths.values()), ngff), ngff)
+    for collection in repo.catalog.collections(reference.id):
+        write_collection(exported, collection, reference, exported_labels)
+    for name in table_names(source_store):
+        moved, attributes = relocated_table(name, table_attributes(source_store, name), paths)
+        write_table(exported, moved, read_table(source_store, name), attributes, ngff)
 
 
 def import_store(

@@ -96,9 +96,10 @@ def list_collections(ctx: Context, image: str | None = None) -> list[Json]:
     return [collection_record(ctx, c) for c in ctx.repository.collections(image)]
 
 
-@router.get("/api/collections/{collection}", summary="One label collection")
+@router.get("/api/collections/{collection:path}", summary="One label collection")
 def get_collection(ctx: Context, collection: str, image: str | None = None) -> Json:
-    """A collection by name or id (give ``image`` when several images use the name)."""
+    """A collection by ``<id>``, ``<name>`` or ``<image>/<name>`` (``image``: among that
+    image's collections only)."""
     return collection_record(ctx, ctx.repository.collection(collection, image))
 
 
@@ -107,13 +108,7 @@ def list_labels(ctx: Context, image: str | None = None) -> list[Json]:
     return [label_summary(ctx, label) for label in ctx.repository.label_images(image)]
 
 
-@router.get("/api/labels/{label}", summary="One label image")
-def get_label(ctx: Context, label: str) -> Json:
-    """A label image by id, ``name@version`` or ``image/name@version``."""
-    return label_summary(ctx, ctx.label(label))
-
-
-@router.get("/api/labels/{label}/provenance", summary="Provenance and lineage")
+@router.get("/api/labels/{label:path}/provenance", summary="Provenance and lineage")
 def get_provenance(ctx: Context, label: str) -> Json:
     """How the label image was made, the versions it derives from and that derive from it,
     and the collections it belongs to."""
@@ -141,7 +136,7 @@ def get_provenance(ctx: Context, label: str) -> Json:
     }
 
 
-@router.get("/api/labels/{label}/lineage", summary="Lineage")
+@router.get("/api/labels/{label:path}/lineage", summary="Lineage")
 def get_lineage(ctx: Context, label: str) -> list[Json]:
     """Ancestors, the label image itself and its descendants, oldest first."""
     return [label_summary(ctx, item) for item in ctx.repository.lineage(label)]
@@ -163,7 +158,7 @@ def describe_value(ctx: ServerContext, label: LabelImage, value: int) -> Json:
     }
 
 
-@router.get("/api/labels/{label}/at", summary="Instance at a position")
+@router.get("/api/labels/{label:path}/at", summary="Instance at a position")
 def instance_at(
     ctx: Context,
     label: str,
@@ -251,3 +246,10 @@ def compare(
         "b": {"id": second.id, "key": second.key},
         **result,
     }
+
+
+# Last: its path parameter takes the rest of the path, so the routes above come first.
+@router.get("/api/labels/{label:path}", summary="One label image")
+def get_label(ctx: Context, label: str) -> Json:
+    """A label image by ``<id>``, ``<name>@<version>`` or ``<image>/<name>@<version>``."""
+    return label_summary(ctx, ctx.label(label))

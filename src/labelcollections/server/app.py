@@ -53,8 +53,9 @@ def create_app(repository_path: str | Path, chunk_cache_bytes: int = CHUNK_CACHE
         lifespan=lifespan,
     )
     app.state.context = ServerContext(repository, chunk_cache_bytes)
-    app.include_router(api.router)
+    # Tile routes first: a label reference in the API's paths may hold "/".
     app.include_router(tile_api.router)
+    app.include_router(api.router)
     app.add_exception_handler(InputError, _input_error)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

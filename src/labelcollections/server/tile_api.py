@@ -148,7 +148,7 @@ def thumbnail_endpoint(
     return cached_tile(request, key, fmt, render)
 
 
-@router.get("/api/labels/{label}/tiles/{level}/{x}/{y}.{fmt}", summary="Label overlay tile")
+@router.get("/api/labels/{label:path}/tiles/{level}/{x}/{y}.{fmt}", summary="Label overlay tile")
 def label_tile_endpoint(
     request: Request,
     ctx: Context,

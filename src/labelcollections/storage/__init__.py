@@ -10,6 +10,7 @@
 ``importing``       planning the import of an OME-Zarr store (ours or third-party)
 ``validation``      ``validate``: RFC-8 documents and OME-Zarr stores
 ``locations``       paths and URLs, read through fsspec
+``zipped``          zipped OME-Zarr (``.ozx``, NGFF RFC-9)
 """
 
 from labelcollections.storage import (
@@ -25,6 +26,7 @@ from labelcollections.storage import (
     tables,
     tiff,
     validation,
+    zipped,
 )
 
 __all__ = [
@@ -40,4 +42,5 @@ __all__ = [
     "tables",
     "tiff",
     "validation",
+    "zipped",
 ]

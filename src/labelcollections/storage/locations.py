@@ -19,18 +19,33 @@ def is_url(location: str) -> bool:
     return len(scheme) > 1 and scheme != "file"
 
 
+ZIPPED_SUFFIX = ".ozx"
+"""The file name suffix of a zipped OME-Zarr (NGFF RFC-9)."""
+_ZIP = "zip://"
+
+
 def normalise(location: str | Path) -> str:
-    """An absolute local path, or the URL without a trailing slash."""
+    """An absolute local path, or the URL without a trailing slash; a zipped OME-Zarr
+    (``.ozx``, local or remote) becomes the fsspec URL of the store inside it."""
     text = str(location)
+    if text.startswith(_ZIP):
+        return text
     if is_url(text):
-        return text.rstrip("/")
-    if text.startswith("file://"):
-        text = urlsplit(text).path
-    return str(Path(text).expanduser().resolve())
+        text = text.rstrip("/")
+    else:
+        if text.startswith("file://"):
+            text = urlsplit(text).path
+        text = str(Path(text).expanduser().resolve())
+    if text.lower().endswith(ZIPPED_SUFFIX):
+        return f"{_ZIP}::{text if is_url(text) else Path(text).as_uri()}"
+    return text
 
 
 def join(location: str, *parts: str) -> str:
-    """``location/part/…`` for paths and URLs alike."""
+    """``location/part/…`` for paths, URLs and stores inside zip files alike."""
+    if location.startswith(_ZIP):
+        inner, _, outer = location[len(_ZIP) :].partition("::")
+        return f"{_ZIP}{posixpath.join(inner, *parts)}::{outer}"
     if is_url(location):
         return posixpath.join(location, *parts)
     return str(Path(location).joinpath(*parts))

@@ -19,28 +19,41 @@ STAGING_PREFIX = ".staging-"
 
 
 @contextmanager
-def staged_directory(destination: Path) -> Iterator[Path]:
+def staged_directory(destination: Path, replace: bool = False) -> Iterator[Path]:
     """Yield a fresh directory that becomes ``destination`` when the block ends without error.
 
-    The destination must not exist: published data is never rewritten.
+    The destination must not exist (published data is never rewritten), unless ``replace`` is
+    given for a copy made for others (an export): the old one is then moved aside and deleted
+    only once the new one is in place.
     """
-    if destination.exists():
+    if destination.exists() and not replace:
         raise FileExistsError(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = destination.parent / f"{STAGING_PREFIX}{destination.name}-{uuid.uuid4().hex[:8]}"
+    staging = aside(destination)
     staging.mkdir()
     try:
         yield staging
-        staging.rename(destination)
+        if destination.exists():
+            previous = aside(destination)
+            destination.rename(previous)
+            staging.rename(destination)
+            shutil.rmtree(previous, ignore_errors=True)
+        else:
+            staging.rename(destination)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
 
 
+def aside(path: Path) -> Path:
+    """A hidden sibling name for ``path`` that no one else uses."""
+    return path.parent / f"{STAGING_PREFIX}{path.name}-{uuid.uuid4().hex[:8]}"
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     """Replace ``path`` with ``data`` as JSON in one rename (readers see old or new, never half)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.parent / f"{STAGING_PREFIX}{path.name}-{uuid.uuid4().hex[:8]}"
+    temporary = aside(path)
     with temporary.open("w", encoding="utf-8") as handle:
         json.dump(data, handle, indent=2, ensure_ascii=False)
         handle.write("\n")

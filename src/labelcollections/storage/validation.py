@@ -24,13 +24,15 @@ from labelcollections.formats.collection_document import COLLECTION_KEY, from_do
 from labelcollections.formats.ngff.multiscales import ome_attributes
 from labelcollections.formats.rfc8 import check_document
 from labelcollections.model.geometry import check_label_dtype, check_label_shape
-from labelcollections.storage.locations import is_url, normalise, read_json
+from labelcollections.storage.locations import ZIPPED_SUFFIX, is_url, normalise, read_json
 from labelcollections.storage.ome_zarr_store import ImageStore, Multiscale, join_key
 
 
 def validate_path(path: str) -> str:
-    """Validate a document or a store; return a one-line summary or raise :class:`InputError`."""
-    if not is_url(path) and Path(path).is_file():
+    """Validate a document or a store (a folder, a zipped ``.ozx`` file or a URL); return a
+    one-line summary or raise :class:`InputError`."""
+    zipped = path.lower().endswith(ZIPPED_SUFFIX)
+    if not is_url(path) and Path(path).is_file() and not zipped:
         return validate_document_file(path)
     return validate_store(normalise(path))
 
