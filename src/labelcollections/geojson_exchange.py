@@ -62,6 +62,7 @@ OBJECT_TYPES = ("annotation", "detection")
 PLANE_AXES = ("t", "c", "z")
 FEATURE_NAMESPACE = uuid.UUID("5f8c1d2e-8b7a-4c1e-9a55-6c0a7b3e2d10")
 """Feature ids are UUID-5 of the instance id in this namespace: stable across exports."""
+NAMESPACE_BYTES = FEATURE_NAMESPACE.bytes
 TABLE_ONLY = (INSTANCE_KEY, "instance_id", "class")
 """Instance-table columns the Feature already carries elsewhere."""
 
@@ -117,7 +118,7 @@ def plane_features(
 def _feature_id(instance_id: str) -> str:
     """``str(uuid.uuid5(FEATURE_NAMESPACE, instance_id))``, without building UUID objects (the
     ids of many thousand Features are made per export)."""
-    digest = bytearray(hashlib.sha1(FEATURE_NAMESPACE.bytes + instance_id.encode()).digest()[:16])
+    digest = bytearray(hashlib.sha1(NAMESPACE_BYTES + instance_id.encode()).digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50
     digest[8] = (digest[8] & 0x3F) | 0x80
     text = digest.hex()

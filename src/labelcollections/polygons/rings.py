@@ -61,7 +61,8 @@ def _walk(successor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     graph = sparse.csr_matrix(
         (np.ones(size, dtype=np.int8), successor, np.arange(size + 1)), shape=(size, size)
     )
-    count, ring = connected_components(graph, directed=True, connection="weak")
+    # Each corner has one successor and one predecessor: the strong components are the rings.
+    count, ring = connected_components(graph, directed=True, connection="strong")
     roots = np.full(count, size, dtype=np.int64)
     np.minimum.at(roots, ring, np.arange(size))
     roots.sort()
