@@ -19,6 +19,7 @@ values differ both horizontally and vertically are looked at one by one (vectori
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -42,16 +43,15 @@ class Corners:
     xs: np.ndarray
     kinds: np.ndarray
 
+    FIELDS: ClassVar[tuple[str, ...]] = ("planes", "labels", "ys", "xs", "kinds")
+
     @classmethod
     def concatenate(cls, parts: list[Corners], dtype: np.dtype[np.integer]) -> Corners:
         if not parts:
             empty = np.zeros(0, dtype=np.int64)
             return cls(empty, np.zeros(0, dtype=dtype), empty, empty, np.zeros(0, np.uint8))
         return cls(
-            *(
-                np.concatenate([getattr(part, name) for part in parts])
-                for name in ("planes", "labels", "ys", "xs", "kinds")
-            )
+            *(np.concatenate([getattr(part, name) for part in parts]) for name in cls.FIELDS)
         )
 
     @property

@@ -22,36 +22,15 @@ more than tracing the whole image here, and pixel-edge outlines need no floating
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 import scipy.sparse as sparse
 import shapely
 from scipy.sparse.csgraph import connected_components, depth_first_order
 
-from labelcollections.polygons.corners import DOWN, LEAVES_HORIZONTALLY, RIGHT, Corners
+from labelcollections.polygons.corners import DOWN, LEAVES_HORIZONTALLY, Corners
+from labelcollections.polygons.ordering import stable_order
 from labelcollections.polygons.outlines import Outlines, offsets, shapely_array
-
-
-def stable_order(columns: Sequence[np.ndarray], order: np.ndarray | None = None) -> np.ndarray:
-    """The stable order sorting rows by ``columns`` (the first most significant) of non-negative
-    integers, starting from ``order`` (default: as they are).
-
-    A least-significant-digit radix sort with 16-bit digits: numpy's stable ``argsort`` of
-    ``uint16`` is a counting sort, so each digit costs one linear pass, several times less
-    than comparison-sorting 64-bit keys.
-    """
-    size = columns[0].size if columns else 0
-    result = np.arange(size) if order is None else order
-    for column in reversed(columns):
-        span = int(column.max()) if column.size else 0
-        shift = 0
-        while span >> shift:
-            digit = ((column[result] >> shift) & 0xFFFF).astype(np.uint16)
-            result = result[np.argsort(digit, kind="stable")]
-            shift += 16
-    return result
 
 
 def _walk(successor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -80,7 +59,9 @@ def _walk(successor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def link_rings(corners: Corners) -> Outlines:
-    """The outlines of all objects whose corners are ``corners`` (see the module docstring)."""
+    """The outlines of all objects whose corners are ``corners`` (see the module docstring),
+    given line by line: within each plane by y, then x, the corner whose horizontal edge lies
+    left first (as :func:`.scan.scan_corners` gives them)."""
     if corners.size == 0:
         zero = np.zeros(1, dtype=np.int64)
         return Outlines(
@@ -89,8 +70,8 @@ def link_rings(corners: Corners) -> Outlines:
     # Hashing (pandas) rather than sorting every corner's value: only distinct values are sorted.
     codes, distinct = pd.factorize(corners.labels, sort=True)
     values, value_index = np.asarray(distinct, dtype=corners.labels.dtype), codes.astype(np.int64)
-    right = (corners.kinds & RIGHT) != 0
-    along = stable_order([corners.planes, value_index, corners.ys, 2 * corners.xs + right])
+    # Corners come by line (y, then x); sorting by value keeps that order within each value.
+    along = stable_order([corners.planes, value_index])
     planes, index = corners.planes[along], value_index[along]
     ys, xs, kinds = corners.ys[along], corners.xs[along], corners.kinds[along]
     size = kinds.size

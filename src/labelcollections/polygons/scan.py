@@ -21,7 +21,8 @@ import numpy as np
 
 from labelcollections.instances.blocks import block_shape
 from labelcollections.model.geometry import chunk_regions
-from labelcollections.polygons.corners import Corners, block_corners
+from labelcollections.polygons.corners import RIGHT, Corners, block_corners
+from labelcollections.polygons.ordering import stable_order
 
 Region = tuple[slice, ...]
 
@@ -89,12 +90,15 @@ class _PlaneReader:
             tiles = [future.result() for future in current]
             if advance:
                 advance(len(tiles))
-            parts.extend(tile.corners for tile in tiles)
-            parts.extend(_vertical_lines(tiles, rows, columns, self.planes))
             below = np.concatenate([tile.first_row for tile in tiles], axis=1)
-            parts.append(_horizontal_line(above, below, rows[0], self.planes))
+            band = [
+                _horizontal_line(above, below, rows[0], self.planes),
+                *(tile.corners for tile in tiles),
+                *_vertical_lines(tiles, rows, columns, self.planes),
+            ]
+            parts.append(_by_line(Corners.concatenate(band, np.dtype(self.labels.dtype))))
             above = np.concatenate([tile.last_row for tile in tiles], axis=1)
-        parts.append(_horizontal_line(above, np.zeros_like(above), height, self.planes))
+        parts.append(_by_line(_horizontal_line(above, np.zeros_like(above), height, self.planes)))
         return parts
 
     def _submit(
@@ -104,6 +108,15 @@ class _PlaneReader:
             self.pool.submit(_read_tile, self.labels, self.lead_region, rows, span, self.planes)
             for span in columns
         ]
+
+
+def _by_line(corners: Corners) -> Corners:
+    """A band's corners line by line: by plane, y, then x, the corner whose horizontal edge
+    lies left first (the order :func:`.rings.link_rings` needs; small and cache-resident here,
+    so cheaper than ordering all corners at once)."""
+    right = (corners.kinds & RIGHT) != 0
+    order = stable_order([corners.planes, corners.ys, 2 * corners.xs + right])
+    return Corners(*(getattr(corners, name)[order] for name in Corners.FIELDS))
 
 
 def _read_tile(
