@@ -3,8 +3,9 @@
 Along a horizontal grid line, the corners of one value sorted by x pair up as the two ends of
 each horizontal edge; along a vertical line, sorted by y, as the ends of each vertical edge. A
 corner's successor on its ring is its partner along the edge it leaves by, so two orderings
-(16-bit radix passes, see :mod:`.ordering`) link every ring of every object at once. The rings are then read in order with one depth-first walk
-(scipy's ``csgraph``) over all of them chained together, which costs one step per corner.
+(16-bit radix passes, see :mod:`.ordering`) link every ring of every object at once. The rings
+are then read in order with one depth-first walk (scipy's ``csgraph``) over all of them chained
+together, which costs one step per corner.
 
 Where two diagonal pixels carry a value, each corner first turns around its own pixel. That is
 right when the two pixels belong to different pieces of the object; when they belong to the
