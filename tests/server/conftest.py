@@ -39,7 +39,7 @@ def repository(demo_repo: Path) -> Iterator[Repository]:
 
 @pytest.fixture(scope="session")
 def client(demo_repo: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(demo_repo)) as test_client:
+    with TestClient(create_app(demo_repo), base_url="http://localhost") as test_client:
         yield test_client
 
 

@@ -14,6 +14,7 @@ from PIL import Image
 
 from labelcollections.repository import Repository
 from labelcollections.server import app as server_app
+from labelcollections.server import create_app
 
 
 def label_id(client: TestClient, key: str) -> str:
@@ -141,6 +142,10 @@ def test_collections(client: TestClient) -> None:
         ("/api/labels/nuclei@v1/at?x=1&y=1&z=1", 422),
         ("/api/labels/nuclei@v1/at?x=a&y=1", 422),
         ("/api/labels/nuclei", 404),
+        ("/api/instances/x:1", 404),
+        ("/api/labels/nuclei@v1/tiles/0/-1/0.png", 404),
+        ("/api/labels/nuclei@v1/tiles/0/0/-1.png", 404),
+        ("/api/images/ihc/tiles/0/-1/-1.png", 404),
         ("/api/nothing", 404),
     ],
 )
@@ -262,3 +267,27 @@ def test_qualified_references_reach_labels_and_collections(client: TestClient) -
     assert tile.status_code == 200 and tile.headers["content-type"] == "image/png"
     assert client.get("/api/collections/ihc/nuclei").json()["name"] == "nuclei"
     assert client.get("/api/labels/other/nuclei@v1").status_code == 404
+
+
+def test_out_of_range_label_values_are_not_found(
+    client: TestClient, repository: Repository
+) -> None:
+    label = repository.label_image("nuclei@v1")
+    for value in ("18446744073709551615", "1" + "0" * 20, "-1"):
+        response = client.get(f"/api/instances/{label.id}:{value}")
+        assert response.status_code == 404, value
+        assert response.json()["field"] == "instance"
+    assert client.get(f"/api/instances/{label.id}:1e23").status_code == 422
+
+
+def test_internal_errors_answer_json_without_internals(demo_repo: Path) -> None:
+    app = create_app(demo_repo)
+
+    @app.get("/broken")
+    def broken() -> None:
+        raise RuntimeError("secret internals")
+
+    with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as client:
+        response = client.get("/broken")
+    assert response.status_code == 500
+    assert "secret" not in response.text and response.json()["detail"].startswith("internal")

@@ -175,7 +175,7 @@ def stack_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_planes_of_a_stack(stack_repo: Path) -> None:
-    with TestClient(create_app(stack_repo)) as client:
+    with TestClient(create_app(stack_repo), base_url="http://localhost") as client:
         info = client.get("/api/images/stack").json()
         assert info["planes"] == {"z": 3, "t": 2}
         assert len(info["rendering"]) == 1

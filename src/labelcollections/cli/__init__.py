@@ -29,7 +29,7 @@ from labelcollections.cli import (
     table,
     transfer,
 )
-from labelcollections.cli.output import errors
+from labelcollections.cli.output import report_error, report_internal
 from labelcollections.errors import LabelCollectionsError
 
 __all__ = ["cli", "main"]
@@ -67,19 +67,27 @@ for command in (
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point: run the CLI, turning our errors into one line and exit code 2."""
+    """Entry point: run the CLI, turning every error into one line and an exit code.
+
+    2 for a mistake of the user's (and nothing written), 1 for a failed check (``verify``) or
+    an internal error, whose details go to a log file named in the line, 130 when interrupted.
+    """
     try:
         cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
-    except click.exceptions.Abort:
-        errors.print("aborted")
+    except click.exceptions.Abort as aborted:
+        if isinstance(aborted.__cause__, EOFError):
+            sys.exit(report_internal(aborted.__cause__))
+        report_error("aborted")
         sys.exit(130)
     except click.ClickException as error:
         context = getattr(error, "ctx", None)
         where = f"{context.command_path}: " if context is not None else ""
-        errors.print(f"error: {where}{error.format_message()}", markup=False, highlight=False)
+        report_error(f"error: {where}{error.format_message()}")
         sys.exit(2)
     except LabelCollectionsError as error:
-        errors.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
+        report_error(f"error: {error}")
         sys.exit(2)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
+    except Exception as error:  # the last resort: one line, the details in a log
+        sys.exit(report_internal(error))

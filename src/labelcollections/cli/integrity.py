@@ -7,7 +7,7 @@ import sys
 import click
 
 from labelcollections.cli.options import open_repo, repository_argument
-from labelcollections.cli.output import console, counted, errors
+from labelcollections.cli.output import console, counted, report_error
 
 __all__ = ["reindex", "verify"]
 
@@ -20,7 +20,7 @@ def verify(repo: str) -> None:
         problems = repository.verify()
         checked = len(repository.images()) + len(repository.label_images())
     for problem in problems:
-        errors.print(
+        report_error(
             f"mismatch: {problem.what}: recorded {problem.recorded}, found {problem.actual}"
         )
     if problems:

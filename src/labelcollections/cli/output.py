@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
+import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +22,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
+from labelcollections import __version__
 from labelcollections.errors import InputError
 from labelcollections.model.images import LabelImage
 from labelcollections.progress import Advance
@@ -31,12 +36,16 @@ __all__ = [
     "label_row",
     "print_json",
     "print_rows",
+    "report_error",
+    "report_internal",
     "show",
     "write_table_file",
 ]
 
-console = Console(width=None if sys.stdout.isatty() else 160)
-errors = Console(stderr=True)
+console = Console(width=None if sys.stdout.isatty() else 160, emoji=False)
+errors = Console(stderr=True, emoji=False)
+LOG_DIRECTORY = Path(tempfile.gettempdir()) / "labelcollections"
+"""Where the details of internal errors go (the error line names the file)."""
 
 
 class RichProgress:
@@ -127,3 +136,22 @@ def write_table_file(table: pa.Table, output: str | None) -> None:
 def counted(number: int, noun: str, plural: str | None = None) -> str:
     """``1 label image``, ``2 label images``: a count with its noun in the right number."""
     return f"{number} {noun}" if number == 1 else f"{number} {plural or noun + 's'}"
+
+
+def report_error(line: str) -> None:
+    """Print an error as one line of literal text on standard error: no markup, no emoji,
+    no wrapping, whatever the names and values in it hold."""
+    click.echo(" ".join(line.split()), err=True)
+
+
+def report_internal(error: BaseException) -> int:
+    """Report an error that is not the user's: one line naming a log file that holds the
+    traceback, for a bug report. Returns the exit code, 1."""
+    LOG_DIRECTORY.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    log = LOG_DIRECTORY / f"error-{stamp}-{os.getpid()}.log"
+    details = "".join(traceback.format_exception(error))
+    log.write_text(f"labelcollections {__version__}\n{' '.join(sys.argv)}\n\n{details}")
+    what = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    report_error(f"error: internal: {what} (details in {log})")
+    return 1

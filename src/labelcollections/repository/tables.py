@@ -69,18 +69,20 @@ def instance_table(
 def instance(repo: RepositoryContext, instance_id: str, *, store: bool = True) -> Instance:
     """An object by its stable id ``<label-image-id>:<label value>`` (``store``: as for
     :func:`instance_table`)."""
-    label_id, _, value = instance_id.rpartition(":")
-    if not label_id or not value.lstrip("-").isdigit():
+    label_id, _, text = instance_id.rpartition(":")
+    if not label_id or not text.lstrip("-").isdigit() or len(text) > 21:
         raise InputError(instance_id, "instance id", "<label-image-id>:<label value>")
     label = label_image(repo, label_id)
     table = instance_table(repo, label.id, store=store)
     key = table.column(INSTANCE_KEY)
-    if int(value) < 0 and not pa.types.is_signed_integer(key.type):
+    value = int(text)
+    bounds = np.iinfo(key.type.to_pandas_dtype())
+    if not bounds.min <= value <= bounds.max:
         raise NotFoundError(instance_id, "instance", f"a label value present in {label.key}")
-    rows = table.filter(pc.equal(key, pa.scalar(int(value), key.type)))
+    rows = table.filter(pc.equal(key, pa.scalar(value, key.type)))
     if rows.num_rows == 0:
         raise NotFoundError(instance_id, "instance", f"a label value present in {label.key}")
-    matches = tuple(repo.catalog.instance_matches(label.id, int(value)))
+    matches = tuple(repo.catalog.instance_matches(label.id, value))
     return Instance(instance_id, label, rows.to_pylist()[0], matches)
 
 

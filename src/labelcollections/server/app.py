@@ -7,7 +7,8 @@ parameters, 409 for conflicts, each with the one-line message the command line w
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -20,7 +21,9 @@ from labelcollections.errors import ConflictError, InputError, NotFoundError
 from labelcollections.repository import Repository
 from labelcollections.server import api, tile_api
 from labelcollections.server.context import CHUNK_CACHE_BYTES, ServerContext
+from labelcollections.server.guards import LOCAL_HOSTS, HeadAsGet, HostGuard
 
+LOGGER = logging.getLogger("labelcollections.server")
 STATIC_DIR = Path(__file__).parent / "static"
 VIEWER_LIBRARY = STATIC_DIR / "vendor" / "openseadragon.min.js"
 MISSING_BUNDLE_PAGE = """<!doctype html>
@@ -36,8 +39,13 @@ MISSING_BUNDLE_PAGE = """<!doctype html>
 """
 
 
-def create_app(repository_path: str | Path, chunk_cache_bytes: int = CHUNK_CACHE_BYTES) -> FastAPI:
-    """The application serving the repository at ``repository_path``."""
+def create_app(
+    repository_path: str | Path,
+    chunk_cache_bytes: int = CHUNK_CACHE_BYTES,
+    allowed_hosts: Iterable[str] = LOCAL_HOSTS,
+) -> FastAPI:
+    """The application serving the repository at ``repository_path`` to requests addressed
+    to one of ``allowed_hosts`` (the loopback names by default)."""
     repository = Repository.open(repository_path)
 
     @asynccontextmanager
@@ -57,6 +65,9 @@ def create_app(repository_path: str | Path, chunk_cache_bytes: int = CHUNK_CACHE
     app.include_router(tile_api.router)
     app.include_router(api.router)
     app.add_exception_handler(InputError, _input_error)
+    app.add_exception_handler(Exception, _internal_error)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(HostGuard, allowed=allowed_hosts)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False, response_model=None)
@@ -86,3 +97,9 @@ async def _input_error(_: Request, error: Exception) -> JSONResponse:
         },
         status_code=status,
     )
+
+
+async def _internal_error(_: Request, error: Exception) -> JSONResponse:
+    """A failure that is not the client's: logged here, answered without internals."""
+    LOGGER.error("internal error", exc_info=error)
+    return JSONResponse({"detail": "internal error; the server's log has the details"}, 500)

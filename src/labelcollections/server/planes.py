@@ -27,7 +27,7 @@ class Tile:
     def bounds(self, height: int, width: int) -> tuple[int, int, int, int]:
         """(top, bottom, left, right) in the level's pixels, cut at the level's edges."""
         top, left = self.y * self.size, self.x * self.size
-        if top >= height or left >= width:
+        if not (0 <= top < height and 0 <= left < width):
             raise NotFoundError(
                 f"tile {self.level}/{self.x}/{self.y}",
                 "x, y",
