@@ -7,7 +7,7 @@ DEMO_DIR ?= demo-output
 WHEELS ?= $(HOME)/.cache/labelcollections/wheels
 VIEWER_VENDOR := src/labelcollections/server/static/vendor
 
-.PHONY: demo test lint typecheck unit benchmarks clean omero-wheel bundle
+.PHONY: demo test lint typecheck unit benchmarks clean omero-wheel bundle omero-coverage
 
 $(STAMP): pyproject.toml tools/build_zeroc_ice.py $(VIEWER_VENDOR)/openseadragon.min.js
 	$(PYTHON) -m venv $(VENV)
@@ -46,10 +46,15 @@ unit: $(STAMP) /usr/bin/chromium
 
 test: lint typecheck unit
 
-BENCHMARKS := write_labels instances compare tiles masks polygons
+BENCHMARKS := write_labels instances compare tiles masks big_image polygons
 
 benchmarks: $(STAMP)
 	for name in $(BENCHMARKS); do $(BIN)/python benchmarks/$$name.py || exit 1; done
+
+# Lines of every module that calls omero-py run by the OMERO tests (docs/omero.md).
+omero-coverage: $(STAMP)
+	$(BIN)/python -m coverage run -m pytest -q -p no:randomly tests/omero
+	$(BIN)/python -m coverage report --show-missing
 
 # zeroc-ice 3.6.5 (needed by omero-py) has no wheel for this Python on PyPI: build it once.
 omero-wheel:

@@ -95,6 +95,15 @@ def server(repo: Path, cache_bytes: int | None) -> Iterator[str]:
             process.wait(timeout=20)
 
 
+def files_per_level(arrays: list[Any]) -> list[int]:
+    """How many chunk or shard files each level's array holds."""
+    counts = []
+    for array in arrays:
+        folder = Path(array.store_path.store.root) / array.store_path.path / "c"
+        counts.append(sum(1 for path in folder.rglob("*") if path.is_file()))
+    return counts
+
+
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) * 1000
 
@@ -188,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=800, help="requests of the load")
     parser.add_argument("--workers", type=int, default=8, help="concurrent clients of the load")
     parser.add_argument("--time-cap", type=float, default=60.0, help="seconds the load may run")
+    parser.add_argument(
+        "--shards", type=int, default=0, help="shard edge of the label image (default: none)"
+    )
     args = parser.parse_args(argv)
     if args.size < 2 * TILE or min(args.tiles, args.rounds, args.requests, args.workers) < 1:
         parser.error(f"--size must be at least {2 * TILE}; counts at least 1")
@@ -210,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
                 name="cells",
                 label_type="instance",
                 provenance=Provenance(method="algorithm", software="tiles benchmark"),
+                shards=args.shards,
             )
             arrays = repository.label_levels(label)
         del labels
@@ -222,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"levels: {len(shapes)}; timed: {sum(t.level == 0 for t in timed)} tiles of level 0"
             f" {shapes[0]} and {sum(t.level == coarse for t in timed)} of level {coarse}"
-            f" {shapes[coarse]}, {args.rounds} rounds; chunks {arrays[0].chunks}"
+            f" {shapes[coarse]}, {args.rounds} rounds; chunks {arrays[0].chunks},"
+            f" shards {arrays[0].shards}; files per level: {files_per_level(arrays)}"
         )
         times = measure_latency(repo, label.id, arrays, timed, args.rounds)
 

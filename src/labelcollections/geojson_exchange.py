@@ -45,6 +45,7 @@ from labelcollections.polygons.rasterise import rasterise_into
 from labelcollections.polygons.scan import scan_blocks
 from labelcollections.repository import Repository
 from labelcollections.storage.publish import STAGING_PREFIX, staged_file
+from labelcollections.storage.sharding import Shards
 from labelcollections.storage.tables import INSTANCE_KEY
 
 __all__ = [
@@ -228,6 +229,7 @@ def add_annotations(
     value_property: str | None = None,
     label_schema: LabelSchema | None = None,
     downsampling: Downsampling = "nearest",
+    shards: Shards = None,
 ) -> LabelImage:
     """Rasterise the areal Features of a GeoJSON file into a new label image of an image.
 
@@ -284,6 +286,7 @@ def add_annotations(
             label_schema=schema,
             axes=[*plane_axes, "y", "x"],
             downsampling=downsampling,
+            shards=shards,
         )
 
 

@@ -107,7 +107,14 @@ keys = texts
 huge_ints = st.builds(
     lambda exponent, sign: sign * 7**exponent, st.integers(5100, 5200), st.sampled_from([1, -1])
 )
-scalars = st.none() | st.booleans() | st.integers() | huge_ints | st.floats(allow_nan=False) | texts
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | huge_ints
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | texts
+)
 json_values = st.recursive(
     scalars,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(keys, children, max_size=4),
@@ -159,14 +166,14 @@ provenances = st.builds(
     parameters=json_objects,
     model_name=optional(texts),
     model_version=optional(texts),
-    model_sha256=optional(texts),
+    model_sha256=optional(st.from_regex(r"(sha256:)?[0-9a-fA-F]{64}", fullmatch=True)),
     training_data=optional(texts),
     reference_hash=optional(sha256),
     content_hash=optional(sha256),
     derived_from=optional(texts),
 )
 axes = st.builds(Axis, name=texts, type=optional(texts), unit=optional(texts))
-float_tuples = st.lists(st.floats(allow_nan=False), max_size=5).map(tuple)
+float_tuples = st.lists(st.floats(allow_nan=False, allow_infinity=False), max_size=5).map(tuple)
 levels = st.builds(
     Level,
     path=texts,
@@ -177,8 +184,8 @@ levels = st.builds(
 colors = st.tuples(*[st.integers(0, 255)] * 4)
 label_classes = st.builds(
     LabelClass,
-    value=model_ints,
-    name=optional(texts),
+    value=st.integers(-(2**63), 2**64 - 1),
+    name=optional(texts.filter(bool)),
     color=optional(colors),
     properties=json_objects.filter(lambda p: not {"class", "label-value"} & set(p)),
 )

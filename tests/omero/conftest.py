@@ -1,4 +1,4 @@
-"""Fixtures for the OMERO tests: an in-memory server with a group and a user, repositories to
+"""Fixtures for the OMERO tests: the in-memory OMERO with a group and a user, repositories to
 push (the demo's and one built from the BioHackathon conformance data), and a live server
 when OMERO_HOST, OMERO_USER and OMERO_PASSWORD are set."""
 
@@ -9,33 +9,31 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from omero_helpers import World, live_gateway
+from omero_helpers import World, live_gateway, new_world
 from rich.console import Console
 
 from labelcollections.demo import run_demo
 from labelcollections.model.label_schema import LabelClass, LabelSchema
 from labelcollections.model.provenance import Provenance
 from labelcollections.omero.gateway import OmeroGateway
-from labelcollections.omero.memory import InMemoryGateway
 from labelcollections.progress import SilentProgress
 from labelcollections.repository import Repository
 
 
 @pytest.fixture
-def world() -> World:
-    gateway = InMemoryGateway()
-    group = gateway.add_group("lab", "read-annotate")
-    user = gateway.add_user("alice", [group])
-    return World(gateway, group, user)
+def world() -> Iterator[World]:
+    created = new_world()
+    yield created
+    created.gateway.close()
 
 
 @pytest.fixture(params=["memory", "live"])
 def gateway(request: pytest.FixtureRequest) -> Iterator[OmeroGateway]:
-    """Every gateway the contract holds for: in memory always, a live server when configured."""
+    """The adapter on the in-memory OMERO always, and on a live server when configured."""
     if request.param == "memory":
-        memory = InMemoryGateway()
-        memory.add_user("alice", [memory.add_group("lab", "read-annotate")])
-        yield memory
+        created = new_world()
+        yield created.gateway
+        created.gateway.close()
     else:
         yield from live_gateway()
 

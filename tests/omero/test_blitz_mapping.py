@@ -294,13 +294,6 @@ def test_user_from_event_context() -> None:
 # -- pixels ------------------------------------------------------------------------------------
 
 
-def test_planes_go_z_then_c_then_t_fastest() -> None:
-    pixels = np.arange(2 * 2 * 3).reshape(2, 2, 3, 1, 1)  # t, c, z
-    order = [int(p[0, 0]) for p in blitz.zct_planes(pixels)]
-    expected = [int(pixels[t, c, z, 0, 0]) for z in range(3) for c in range(2) for t in range(2)]
-    assert order == expected
-
-
 @pytest.mark.parametrize("dtype", ["uint8", "int16", "uint32", "float32", "float64"])
 def test_planes_travel_big_endian(dtype: str) -> None:
     plane = np.arange(12, dtype=dtype).reshape(3, 4)
@@ -364,4 +357,4 @@ def test_connect_needs_credentials_and_a_reachable_server() -> None:
     with pytest.raises(InputError, match="login: a user and password, or a session key"):
         blitz.BlitzOmeroGateway.connect("127.0.0.1", 1)
     with pytest.raises(InputError, match=r"omero://127\.0\.0\.1:1: connection"):
-        blitz.BlitzOmeroGateway.connect("127.0.0.1", 1, "user", "password", secure=False)
+        blitz.BlitzOmeroGateway.connect("127.0.0.1", 1, "user", "password")

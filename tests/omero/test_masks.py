@@ -185,3 +185,26 @@ def test_masks_of_the_same_value_may_touch_the_same_pixel() -> None:
 def test_empty_image_has_no_masks() -> None:
     assert masks_from_labels(np.zeros((0, 4), np.uint8)) == []
     assert masks_from_labels(np.zeros((3, 4), np.uint8)) == []
+
+
+def test_a_stored_stack_is_read_one_plane_at_a_time() -> None:
+    labels = np.zeros((3, 2, 20, 30), np.uint16)
+    labels[0, 1, 2:6, 3:9] = 4
+    labels[2, 0, 10:20, 0:5] = 9
+    reads: list[tuple[object, ...]] = []
+
+    class Stored:
+        """A stored (t, z, y, x) array that records what is read of it."""
+
+        shape, dtype = labels.shape, labels.dtype
+
+        def __getitem__(self, selection: tuple[object, ...]) -> np.ndarray:
+            reads.append(selection)
+            return labels[selection]
+
+    shapes = masks_from_labels(Stored(), ("t", "z", "y", "x"))
+    assert shapes == masks_from_labels(labels, ("t", "z", "y", "x"))
+    assert [(s.label, s.t, s.z) for s in shapes] == [(4, 0, 1), (9, 2, 0)]
+    assert len(reads) == 6
+    assert all(selection[2:] == (slice(None), slice(None)) for selection in reads)
+    assert all(isinstance(index, int) for selection in reads for index in selection[:2])

@@ -75,9 +75,9 @@ def test_refusals_reach_the_command_line_as_our_errors(
     world: World, denbi_repo: Repository
 ) -> None:
     ref = upload_reference(world.gateway, denbi_repo, "nuclei_raw", world.group.id)
-    private = world.gateway.add_group("own", "read-only")
-    world.gateway.move_to_group("Image", ref.id, private)
-    world.gateway.act_as(world.gateway.add_user("bob", [private]))
+    private = world.omero.add_group("own", "read-only")
+    world.omero.move_to_group("Image", ref.id, private)
+    world.act_as(world.omero.add_user("bob", [private]))
     with pytest.raises(OmeroPermissionError, match="ANNOTATE"):
         run(world, "push", str(denbi_repo.root), "nuclei_raw", "--image", str(ref.id))
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from omero_helpers import World
+from omero_helpers import World, new_world
 
 from labelcollections.errors import InputError, NotFoundError
 from labelcollections.formats.biohackathon import import_prototype_collection
@@ -23,8 +23,7 @@ from labelcollections.formats.omero_kv import (
 )
 from labelcollections.model.images import LabelImage
 from labelcollections.model.provenance import Provenance
-from labelcollections.omero.gateway import DEFAULT_LIMIT, OmeroGroup
-from labelcollections.omero.memory import InMemoryGateway
+from labelcollections.omero.gateway import DEFAULT_LIMIT, OmeroGateway, OmeroGroup
 from labelcollections.omero_sync import (
     NS_DOCUMENT,
     NS_NGFF,
@@ -38,7 +37,7 @@ PLANE = np.zeros((1, 1, 1, 8, 8), dtype="uint8")
 
 
 def add_labels(
-    gateway: InMemoryGateway, group: OmeroGroup, count: int, software: str, method: str
+    gateway: OmeroGateway, group: OmeroGroup, count: int, software: str, method: str
 ) -> set[str]:
     """``count`` label images as ROIs of one image in ``group``, each with its annotation."""
     ref = gateway.create_image("ref", PLANE, group.id)
@@ -60,17 +59,17 @@ def add_labels(
 
 
 def test_find_reads_every_page_across_the_users_groups(world: World, tmp_path: Path) -> None:
+    other = world.omero.add_group("imaging", "read-only")
+    hidden = world.omero.add_group("hidden", "read-write")
+    world.act_as(world.omero.add_user("zoe", [world.group, other, hidden]))
     gateway = world.gateway
-    other = gateway.add_group("imaging", "read-only")
-    hidden = gateway.add_group("hidden", "read-write")
-    gateway.act_as(gateway.add_user("zoe", [world.group, other, hidden]))
     wanted = add_labels(gateway, world.group, DEFAULT_LIMIT + 150, "cellpose", "machine-learning")
     wanted |= add_labels(gateway, other, 60, "cellpose", "machine-learning")
     add_labels(gateway, hidden, 5, "cellpose", "manual")
     add_labels(gateway, world.group, 7, "stardist", "machine-learning")
-    gateway.act_as(gateway.add_user("yan", [world.group, other]))
+    world.act_as(world.omero.add_user("yan", [world.group, other]))
     with Repository.init(tmp_path / "r") as repository:
-        sync = OmeroSync(repository, gateway)
+        sync = OmeroSync(repository, world.gateway)
         conditions = [
             ("provenance.method", "machine-learning"),
             ("provenance.software", "cellpose"),
@@ -93,10 +92,9 @@ def test_find_reads_every_page_across_the_users_groups(world: World, tmp_path: P
     st.integers(0, 50),
 )
 def test_paging_returns_each_match_once_in_order(tags: list[str], limit: int, offset: int) -> None:
-    gateway = InMemoryGateway()
-    group = gateway.add_group("lab", "read-write")
-    gateway.add_user("u", [group])
-    image = gateway.create_image("i", PLANE, group.id)
+    world = new_world("read-write")
+    gateway = world.gateway
+    image = gateway.create_image("i", PLANE, world.group.id)
     rois = []
     for tag in tags:
         roi = gateway.create_roi(image.id, [])
@@ -106,6 +104,7 @@ def test_paging_returns_each_match_once_in_order(tags: list[str], limit: int, of
     page = gateway.find_objects("Roi", "ns", [("tag", "a"), ("tag", "any")], offset, limit)
     assert page == matching[offset : offset + limit]
     assert gateway.find_objects("Roi", "other-ns", [("tag", "a")]) == []
+    gateway.close()
 
 
 def test_register_zarr_writes_the_ngff_keys_and_replaces_them(
@@ -192,9 +191,9 @@ def test_migrate_turns_prototype_annotations_into_our_schema(
         assert len(world.gateway.file_annotations("Image", raw, NS_DOCUMENT)) == 1
         (listed,) = sync.read(raw)
         assert listed.notes == () and listed.labels == expected.labels
-        before = world.gateway.snapshot()
+        before = world.omero.visible_state()
         assert sync.migrate(raw) == []
-        assert world.gateway.snapshot() == before
+        assert world.omero.visible_state() == before
         with pytest.raises(InputError, match=r"label\.levels: a label image with pixel levels"):
             sync.pull(raw)
         assert repository.images() == []

@@ -8,8 +8,9 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
-from omero_helpers import World, upload_reference
+from omero_helpers import World, add_foreground, add_version, upload_reference
 
 from labelcollections.errors import ConflictError, InputError
 from labelcollections.formats.omero_kv import NS_COLLECTION, NS_LABEL_IMAGE
@@ -107,7 +108,7 @@ def test_pull_rebuilds_from_the_pairs_when_the_json_is_missing(
 ) -> None:
     ref_id = _pushed(world, denbi_repo)
     (document,) = world.gateway.file_annotations("Image", ref_id, NS_DOCUMENT)
-    world.gateway.unlink_as_admin("Image", ref_id, document.id)
+    world.omero.unlink("Image", ref_id, document.id)
     with Repository.init(tmp_path / "pulled") as pulled:
         result = OmeroSync(pulled, world.gateway).pull(ref_id)
         assert len(result.notes) == 1 and "JSON document missing" in result.notes[0]
@@ -129,7 +130,7 @@ def test_pull_rebuilds_from_the_pairs_when_the_json_was_edited(
     (document,) = world.gateway.file_annotations("Image", ref_id, NS_DOCUMENT)
     content = json.loads(world.gateway.read_file_annotation(document.id))
     assert callable(edit)
-    world.gateway.edit_file_annotation_as_admin(document.id, json.dumps(edit(content)).encode())
+    world.omero.edit_file_annotation(document.id, json.dumps(edit(content)).encode())
     with Repository.init(tmp_path / "pulled") as pulled:
         result = OmeroSync(pulled, world.gateway).pull(ref_id)
         assert len(result.notes) == 1 and "rebuilt from the key-value pairs" in result.notes[0]
@@ -166,17 +167,7 @@ def test_a_second_pull_brings_only_the_new_versions(
     ref_id = _pushed(world, denbi_repo)
     with Repository.init(tmp_path / "colleague") as colleague:
         OmeroSync(colleague, world.gateway).pull(ref_id)
-        v1 = denbi_repo.label_image("nuclei_segmentation@v1")
-        pixels = np.asarray(denbi_repo.label_levels(v1)[0][...])
-        denbi_repo.add_labels(
-            "nuclei_raw",
-            np.where(pixels == 1, 0, pixels),
-            collection="nuclei_cell_analysis_1",
-            name="nuclei_segmentation",
-            version="v2",
-            label_type="instance",
-            provenance=Provenance(method="manual", derived_from=v1.id),
-        )
+        add_version(denbi_repo)
         OmeroSync(denbi_repo, world.gateway).push("nuclei_raw", ref_id)
         result = OmeroSync(colleague, world.gateway).pull(ref_id)
         assert [label.key for label in result.labels] == ["nuclei_segmentation@v2"]
@@ -238,7 +229,7 @@ def test_pull_names_the_annotation_whose_pairs_break_the_schema(
     (found,) = OmeroSync(denbi_repo, world.gateway).find([("omero.ref_image_id", str(ref_id))])
     (annotation,) = world.gateway.map_annotations(found.kind, found.object_id, NS_LABEL_IMAGE)
     edited = [(k, "sometimes") if k == "label.type" else (k, v) for k, v in annotation.pairs]
-    world.gateway.edit_map_annotation_as_admin(annotation.id, edited)
+    world.omero.edit_map_annotation(annotation.id, edited)
     with Repository.init(tmp_path / "pulled") as pulled:
         with pytest.raises(
             InputError,
@@ -246,3 +237,30 @@ def test_pull_names_the_annotation_whose_pairs_break_the_schema(
         ):
             OmeroSync(pulled, world.gateway).pull(ref_id)
         assert pulled.images() == []
+
+
+def test_text_omero_cannot_store_is_refused_before_anything_is_written(
+    world: World, denbi_repo: Repository
+) -> None:
+    """The repository keeps U+0000 (lone surrogates it refuses itself); OMERO cannot."""
+    add_foreground(denbi_repo, "a\0b")
+    ref = upload_reference(world.gateway, denbi_repo, "nuclei_raw", world.group.id)
+    before = world.omero.visible_state()
+    with pytest.raises(InputError, match=r"foreground@v1: provenance.author: .*U\+0000"):
+        OmeroSync(denbi_repo, world.gateway).push("nuclei_raw", ref.id)
+    assert world.omero.visible_state() == before
+
+
+def test_pushing_again_adds_a_feature_table_added_since(
+    world: World, denbi_repo: Repository, tmp_path: Path
+) -> None:
+    ref_id = _pushed(world, denbi_repo)
+    label = denbi_repo.label_image("nuclei_segmentation@v1")
+    values = denbi_repo.instance_table(label.id).column("label").to_pylist()
+    features = pa.table({"label": values, "area_um2": [float(v) / 4 for v in values]})
+    denbi_repo.add_table(label.id, features, name="sizes")
+    again = OmeroSync(denbi_repo, world.gateway).push("nuclei_raw", ref_id)
+    assert again.created == ()
+    with Repository.init(tmp_path / "pulled") as pulled:
+        OmeroSync(pulled, world.gateway).pull(ref_id)
+        assert pulled.table(label.id, "sizes").equals(denbi_repo.table(label.id, "sizes"))

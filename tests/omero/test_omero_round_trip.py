@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from omero_helpers import World, upload_reference
 
@@ -42,6 +43,32 @@ def assert_same(original: Repository, pulled: Repository) -> None:
     assert instance_ids(pulled) == instance_ids(original)
     for label in original.label_images():
         assert pulled.instance_table(label.id).equals(original.instance_table(label.id))
+        names = travelling_tables(original, label.id)
+        assert travelling_tables(pulled, label.id) == names
+        for name in names:
+            assert pulled.table(label.id, name).equals(original.table(label.id, name))
+
+
+def travelling_tables(repository: Repository, label_id: str) -> list[str]:
+    """The tables that go to OMERO with a label image: instances and features."""
+    return sorted(r.name for r in repository.tables(label_id) if r.kind != "correspondence")
+
+
+def add_features(repository: Repository) -> None:
+    """A feature table with every column type OMERO.tables must carry, missing values too."""
+    label = repository.label_images()[0]
+    values = repository.instance_table(label.id).column("label").to_pylist()[:5]
+    count = len(values)
+    table = pa.table(
+        {
+            "label": pa.array(values, pa.uint32()),
+            "score": pa.array([0.25, None, 1.5, 2.0, -1.0][:count], pa.float32()),
+            "votes": pa.array([3, 2**40, None, -7, 0][:count], pa.int64()),
+            "note": pa.array(["ü", None, "", "a, b", "✓"][:count], pa.string()),
+            "kept": pa.array([True, False, None, True, False][:count], pa.bool_()),
+        }
+    )
+    repository.add_table(label.id, table, name="review")
 
 
 @pytest.mark.parametrize("pixels", ["upload", "zarr"])
@@ -54,6 +81,7 @@ def test_push_then_pull_into_an_empty_repository_loses_nothing(
     which: str,
 ) -> None:
     original: Repository = request.getfixturevalue("demo_repo" if which == "demo" else "denbi_repo")
+    add_features(original)
     (image,) = original.images()
     ref = upload_reference(world.gateway, original, image.name, world.group.id)
     result = OmeroSync(original, world.gateway).push(
@@ -88,8 +116,10 @@ def test_zarr_mode_follows_the_omero_label_convention_and_uploads_no_pixels(
             == "com.glencoesoftware.ngff:multiscales"
         )
         assert roi.external_info.entity_id == NGFF_ENTITY_ID == 3
-        assert roi.external_info.lsid.startswith("file://")
-        assert roi.external_info.lsid.endswith(f"/labels/{_path_of(demo_repo, mask.text)}")
+        lsid = roi.external_info.lsid
+        assert lsid.startswith("/") and "%" not in lsid  # a plain path the pixel buffer opens
+        assert lsid.endswith(f"/labels/{_path_of(demo_repo, mask.text)}")
+        assert Path(lsid, "zarr.json").is_file()
         (annotation,) = world.gateway.map_annotations("Roi", roi.id, NS_LABEL_IMAGE)
         assert ("omero.ref_image_id", str(ref.id)) in annotation.pairs
 
@@ -132,8 +162,8 @@ def test_upload_mode_puts_every_label_image_in_the_reference_images_group(
 
 def _path_of(repository: Repository, key: str | None) -> str:
     image = repository.images()[0]
-    paths = [path for label, path in repository.catalog.label_images(image.id) if label.key == key]
-    return paths[0].replace("@", "%40")
+    (label,) = [label for label in repository.label_images(image.name) if label.key == key]
+    return repository.label_path(label)
 
 
 @pytest.mark.parametrize(
@@ -158,3 +188,20 @@ def test_the_prototypes_stores_round_trip_as_zarr_backed_masks(
         with Repository.init(tmp_path / "pulled") as pulled:
             OmeroSync(pulled, world.gateway).pull(ref.id)
             assert_same(original, pulled)
+
+
+def test_a_first_push_uploads_each_document_through_omero_pys_own_upload(
+    world: World, denbi_repo: Repository
+) -> None:
+    ref = upload_reference(world.gateway, denbi_repo, "nuclei_raw", world.group.id)
+    start = len(world.omero.calls)
+    OmeroSync(denbi_repo, world.gateway).push("nuclei_raw", ref.id)
+    calls = world.omero.calls[start:]
+    # BlitzGateway.createOriginalFileFromFileObj: the OriginalFile, then its bytes.
+    assert calls.count("RawFileStore.write") == 1 and calls.count("RawFileStore.save") == 1
+    (document,) = world.gateway.file_annotations("Image", ref.id, NS_DOCUMENT)
+    collection = denbi_repo.collection("nuclei_cell_analysis_1")
+    expected = json.loads(json.dumps(denbi_repo.collection_document(collection)))
+    assert json.loads(world.gateway.read_file_annotation(document.id)) == expected
+    assert document.name == f"labelcollections-{collection.id}.json"
+    assert world.omero.visible_state()["orphan files"] == []

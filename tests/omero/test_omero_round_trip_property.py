@@ -10,11 +10,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from omero_helpers import new_world
 
 from labelcollections.model.label_schema import LabelClass, LabelSchema
 from labelcollections.model.provenance import Provenance
 from labelcollections.model.vocabulary import LABEL_DTYPES
-from labelcollections.omero.memory import InMemoryGateway
 from labelcollections.omero_sync import LABEL_PIXEL_DTYPES, OmeroSync
 from labelcollections.repository import Repository
 
@@ -25,7 +25,7 @@ classes = st.lists(
     st.builds(
         LabelClass,
         value=st.integers(0, 255),
-        name=st.one_of(st.none(), text),
+        name=st.one_of(st.none(), text.filter(bool)),
         color=st.one_of(st.none(), st.tuples(*[st.integers(0, 255)] * 4)),
     ),
     max_size=4,
@@ -57,9 +57,8 @@ def test_push_pull_round_trip(
     author: str,
 ) -> None:
     mode, pixels = case
-    gateway = InMemoryGateway()
-    group = gateway.add_group("lab", "read-write")
-    gateway.add_user("u", [group])
+    world = new_world("read-write")
+    gateway, group = world.gateway, world.group
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         image = (np.arange(pixels.size) % 7).astype(np.uint16).reshape(pixels.shape)

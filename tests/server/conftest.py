@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -50,12 +51,11 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def server_url(demo_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``labelcollections serve`` on the demo repository, on a free port of 127.0.0.1."""
+@contextmanager
+def serving(repo: Path, log: Path) -> Iterator[str]:
+    """``labelcollections serve`` on ``repo``, on a free port of 127.0.0.1, until the block ends."""
     port = free_port()
-    command = [str(Path(sys.executable).parent / "labelcollections"), "serve", str(demo_repo)]
-    log = tmp_path_factory.mktemp("server") / "serve.log"
+    command = [str(Path(sys.executable).parent / "labelcollections"), "serve", str(repo)]
     with log.open("wb") as output:
         process = subprocess.Popen(
             [*command, "--host", "127.0.0.1", "--port", str(port)],
@@ -79,3 +79,10 @@ def server_url(demo_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server_url(demo_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``labelcollections serve`` on the demo repository."""
+    with serving(demo_repo, tmp_path_factory.mktemp("server") / "serve.log") as url:
+        yield url

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import click
 
-from labelcollections.cli.options import json_option, open_repo, repository_argument
+from labelcollections.cli.options import (
+    axes_option,
+    json_option,
+    open_repo,
+    repository_argument,
+    shards_option,
+)
 from labelcollections.cli.output import console, counted, show
+from labelcollections.storage.sharding import Shards
 
 __all__ = ["add_image", "image"]
 
@@ -14,11 +21,12 @@ __all__ = ["add_image", "image"]
 @repository_argument
 @click.argument("source")
 @click.option("--name", required=True, help="Name of the image in the repository.")
-@click.option("--axes", help="Axis names of an array without metadata, e.g. 'zyx'.")
-def add_image(repo: str, source: str, name: str, axes: str | None) -> None:
+@axes_option
+@shards_option
+def add_image(repo: str, source: str, name: str, axes: list[str] | None, shards: Shards) -> None:
     """Add a reference image: TIFF / OME-TIFF / .npy, or register an OME-Zarr (path or URL)."""
     with open_repo(repo) as repository:
-        image = repository.add_image(source, name, axes=list(axes) if axes else None)
+        image = repository.add_image(source, name, axes=axes, shards=shards)
     how = f"registered read-only from {image.source}" if image.source else "stored"
     console.print(
         f"added image [bold]{image.name}[/] ({image.id}): shape {image.shape}, {image.dtype},"

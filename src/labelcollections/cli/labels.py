@@ -12,11 +12,13 @@ from rich.markup import escape
 from labelcollections.catalog import LabelImageFilter
 from labelcollections.cli.options import (
     LABEL_TYPES,
+    axes_option,
     json_option,
     label_filter_options,
     open_repo,
     provenance_options,
     repository_argument,
+    shards_option,
 )
 from labelcollections.cli.output import console, counted, label_row, print_json, print_rows
 from labelcollections.geojson_exchange import GEOJSON_SUFFIXES, add_annotations
@@ -25,6 +27,7 @@ from labelcollections.model.provenance import merge_provenance, split_label_type
 from labelcollections.model.records import to_record
 from labelcollections.model.vocabulary import Downsampling
 from labelcollections.storage.locations import read_json
+from labelcollections.storage.sharding import Shards
 
 __all__ = ["add_labels", "find", "lineage"]
 
@@ -50,7 +53,7 @@ __all__ = ["add_labels", "find", "lineage"]
     type=click.Path(dir_okay=False),
     help="JSON file with the whole provenance (options override it).",
 )
-@click.option("--axes", help="Axis names of the label array, e.g. 'yx'.")
+@axes_option
 @click.option(
     "--downsampling", type=click.Choice(["nearest", "mode"]), default="nearest", show_default=True
 )
@@ -58,6 +61,7 @@ __all__ = ["add_labels", "find", "lineage"]
     "--value-property",
     help="GeoJSON SOURCE: the Feature property holding label values (default: numbered).",
 )
+@shards_option
 def add_labels(
     repo: str,
     image: str,
@@ -69,9 +73,10 @@ def add_labels(
     parameters: str | None,
     classes: str | None,
     provenance_file: str | None,
-    axes: str | None,
+    axes: list[str] | None,
     downsampling: str,
     value_property: str | None,
+    shards: Shards,
     **provenance_fields: str | None,
 ) -> None:
     """Add a label image of IMAGE to a collection, with provenance.
@@ -96,9 +101,7 @@ def add_labels(
                 label_schema=schema if classes else None,
             )
             if Path(source).suffix.lower() in GEOJSON_SUFFIXES
-            else partial(
-                repository.add_labels, label_schema=schema, axes=list(axes) if axes else None
-            )
+            else partial(repository.add_labels, label_schema=schema, axes=axes)
         )
         label = add(
             image,
@@ -109,6 +112,7 @@ def add_labels(
             version=version,
             provenance=provenance,
             downsampling=mode,
+            shards=shards,
         )
     console.print(
         f"added label image [bold]{escape(label.key)}[/] ({label.id}) to {image} in"

@@ -15,16 +15,19 @@ import click
 from labelcollections.cli.output import RichProgress
 from labelcollections.model.vocabulary import LabelType, Method
 from labelcollections.repository import Repository
+from labelcollections.storage.sharding import parse_shards
 
 __all__ = [
     "LABEL_TYPES",
     "METHODS",
+    "axes_option",
     "json_option",
     "label_filter_options",
     "omero_image_argument",
     "open_repo",
     "provenance_options",
     "repository_argument",
+    "shards_option",
     "table_output_option",
 ]
 
@@ -50,6 +53,18 @@ json_option = click.option("--json", "as_json", is_flag=True)
 omero_image_argument = click.argument("omero_image", type=int)
 table_output_option = click.option(
     "--output", type=click.Path(dir_okay=False), help="Write to .csv or .parquet."
+)
+
+axes_option = click.option(
+    "--axes",
+    callback=lambda _context, _parameter, value: list(value) if value else None,
+    help="Axis names of the source in its order, e.g. 'zyx' (names or renames a TIFF's axes).",
+)
+shards_option = click.option(
+    "--shards",
+    callback=lambda _context, _parameter, value: None if value is None else parse_shards(value),
+    help="Shard edge in pixels along each spatial axis (8192), or one per axis (1,4096,4096);"
+    " 0: no shards. Default: shard levels that would hold over 1,000 chunk files.",
 )
 
 label_filter_options = stacked(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from labelcollections.cli.options import LABEL_TYPES, open_repo, repository_argument
+from labelcollections.cli.options import LABEL_TYPES, open_repo, repository_argument, shards_option
 from labelcollections.cli.output import console, counted
+from labelcollections.storage.sharding import Shards
 from labelcollections.storage.validation import validate_path
 
 __all__ = ["export", "import_", "validate"]
@@ -25,14 +26,21 @@ def validate(path: str) -> None:
 @click.argument("destination", type=click.Path())
 @click.option("--ngff", type=click.Choice(["0.5", "0.4"]), default="0.5", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace an earlier export at DESTINATION.")
-def export(repo: str, image: str, destination: str, ngff: str, overwrite: bool) -> None:
+@shards_option
+def export(
+    repo: str, image: str, destination: str, ngff: str, overwrite: bool, shards: Shards
+) -> None:
     """Write IMAGE with its labels, collections and tables to a new OME-Zarr store.
 
     A DESTINATION ending in .ozx gets one zipped file (NGFF RFC-9) instead of a folder.
     """
     with open_repo(repo) as repository:
         target = repository.export(
-            image, destination, "0.4" if ngff == "0.4" else "0.5", overwrite=overwrite
+            image,
+            destination,
+            "0.4" if ngff == "0.4" else "0.5",
+            overwrite=overwrite,
+            shards=shards,
         )
     console.print(f"exported {image} to {target} (NGFF {ngff})")
     console.print(f"open it with: napari --plugin napari-ome-zarr {target}")

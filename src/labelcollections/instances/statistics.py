@@ -7,6 +7,7 @@ same numbers.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -86,3 +87,26 @@ def merge_statistics(parts: list[ObjectStatistics]) -> ObjectStatistics:
     np.minimum.at(mins, index, np.concatenate([part.mins for part in parts]))
     np.maximum.at(maxs, index, np.concatenate([part.maxs for part in parts]))
     return ObjectStatistics(labels, counts, sums, mins, maxs)
+
+
+class StatisticsCollector:
+    """Statistics gathered from blocks that several threads hand over in any order (as a
+    streaming write shows them), merged every ``batch`` blocks so that memory grows with the
+    number of objects, not of blocks."""
+
+    def __init__(self, ndim: int, dtype: np.dtype[np.integer], batch: int = 64) -> None:
+        self._empty = ObjectStatistics.empty(ndim, dtype)
+        self._parts: list[ObjectStatistics] = []
+        self._batch = batch
+        self._lock = threading.Lock()
+
+    def add(self, block: np.ndarray, origin: Sequence[int]) -> None:
+        part = block_statistics(block, origin)
+        with self._lock:
+            self._parts.append(part)
+            if len(self._parts) >= self._batch:
+                self._parts = [merge_statistics(self._parts)]
+
+    def result(self) -> ObjectStatistics:
+        with self._lock:
+            return merge_statistics(self._parts) if self._parts else self._empty

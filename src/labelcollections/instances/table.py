@@ -4,7 +4,9 @@ Columns (``axes`` are the label image's non-channel axes, e.g. ``z, y, x``):
 
 - ``label`` (uint64; int64 for signed label pixels) and ``instance_id``
   (``<label-image-id>:<label>``);
-- ``area``: the number of pixels (voxels in 3D);
+- ``area``: the number of pixels (voxels in 3D, as scikit-image counts them);
+- ``area_physical`` (2D) or ``volume`` and ``volume_physical`` (3D: a z axis longer than one
+  plane): the object's size in voxels and in the product of the spatial axes' units (µm³);
 - ``bbox_min_<axis>`` and ``bbox_max_<axis>``: the bounding box in pixels, end exclusive (as
   scikit-image's ``bbox``);
 - ``centroid_<axis>`` in pixels and ``centroid_<axis>_physical`` in the axis' unit (level-0
@@ -104,6 +106,13 @@ def statistics_table(
         scale = level.scale[i] if level.scale else 1.0
         offset = level.translation[i] if level.translation else 0.0
         columns[f"centroid_{name}_physical"] = pa.array(centroid * scale + offset, pa.float64())
+    spatial = [i for i, axis in enumerate(axes) if axis.type == "space"]
+    voxel = float(np.prod([level.scale[i] for i in spatial])) if level.scale else 1.0
+    if any(axes[i].name == "z" and shape[i] > 1 for i in spatial):
+        columns["volume"] = columns["area"]
+        columns["volume_physical"] = pa.array(counts * voxel, pa.float64())
+    else:
+        columns["area_physical"] = pa.array(counts * voxel, pa.float64())
     columns["touches_border"] = pa.array(touches, pa.bool_())
     columns["class"] = pa.array(_class_names(values, label_schema), pa.string())
     return pa.table(columns)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import BaseModel, Field, JsonValue, field_validator
 
 from labelcollections.model.names import check_display_name
 from labelcollections.model.provenance import Provenance
+from labelcollections.model.records import RECORD_CONFIG
 
 
 class LabelCollection(BaseModel):
@@ -15,7 +16,7 @@ class LabelCollection(BaseModel):
     ``attributes`` keeps prefixed attributes of other tools verbatim.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = RECORD_CONFIG
 
     id: str
     name: str

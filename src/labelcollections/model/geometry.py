@@ -41,9 +41,15 @@ def level_shapes(
 
 
 def image_levels(
-    shape: Sequence[int], axes: Sequence[str], scale: Sequence[float]
+    shape: Sequence[int],
+    axes: Sequence[str],
+    scale: Sequence[float],
+    given: Sequence[Sequence[int]] = (),
 ) -> tuple[Level, ...]:
-    """Pyramid levels of a new image: shapes from :func:`level_shapes`, scales grown to match."""
+    """Pyramid levels of a new image, scales grown to match: the leading ``given`` level
+    shapes (a source's own pyramid) that halve cleanly, then :func:`level_shapes` on."""
+    kept = [tuple(shape), *(tuple(s) for s in halving_prefix(given, axes)[1:])]
+    shapes = kept[:-1] + level_shapes(kept[-1], axes)
     return tuple(
         Level(
             path=str(index),
@@ -52,8 +58,23 @@ def image_levels(
                 size * base / n for size, base, n in zip(scale, shape, level_shape, strict=True)
             ),
         )
-        for index, level_shape in enumerate(level_shapes(shape, axes))
+        for index, level_shape in enumerate(shapes)
     )
+
+
+def halving_prefix(shapes: Sequence[Sequence[int]], axes: Sequence[str]) -> list[tuple[int, ...]]:
+    """The leading ``shapes`` in which each level halves the one before in y and x (rounding
+    down or up) and keeps every other axis."""
+    kept: list[tuple[int, ...]] = []
+    for shape in shapes:
+        current = tuple(int(n) for n in shape)
+        if kept and not all(
+            (n in (p // 2, (p + 1) // 2) and p > 1) if axis in PYRAMID_AXES else n == p
+            for n, p, axis in zip(current, kept[-1], axes, strict=True)
+        ):
+            break
+        kept.append(current)
+    return kept
 
 
 def label_axes_order(

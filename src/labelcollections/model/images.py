@@ -2,28 +2,39 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import BaseModel, Field, JsonValue, field_validator
 
 from labelcollections.model.label_schema import LabelSchema
 from labelcollections.model.names import check_display_name, check_name
 from labelcollections.model.provenance import Provenance, Sha256
+from labelcollections.model.records import RECORD_CONFIG
 from labelcollections.model.vocabulary import LABEL_DTYPES, Downsampling, LabelType
 
 
 class Axis(BaseModel):
     """One NGFF axis: name, type (space, time, channel) and unit."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = RECORD_CONFIG
 
     name: str
     type: str | None = None
     unit: str | None = None
 
 
+class Channel(BaseModel):
+    """One channel of a reference image: its name and display colour (``RRGGBB``), as OME-XML
+    and NGFF's ``omero`` metadata hold them."""
+
+    model_config = RECORD_CONFIG
+
+    name: str | None = None
+    color: str | None = Field(default=None, pattern="^[0-9A-F]{6}$")
+
+
 class Level(BaseModel):
     """One pyramid level: its array path, shape and scale (physical size of a pixel per axis)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = RECORD_CONFIG
 
     path: str
     shape: tuple[int, ...]
@@ -35,16 +46,18 @@ class ReferenceImage(BaseModel):
     """The raw image that label images are derived from.
 
     ``source`` is set for images registered read-only (a path or URL to an existing OME-Zarr);
-    otherwise the repository owns the pixels.
+    otherwise the repository owns the pixels. ``channels`` holds channel names and colours
+    when the source had them (OME-XML, NGFF ``omero`` metadata).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = RECORD_CONFIG
 
     id: str
     name: str
     axes: tuple[Axis, ...] = ()
     dtype: str | None = None
     levels: tuple[Level, ...] = ()
+    channels: tuple[Channel, ...] | None = None
     source: str | None = None
     content_hash: Sha256 | None = None
     omero_image_id: int | None = None
@@ -72,7 +85,7 @@ class LabelImage(BaseModel):
     records the older one's id in ``provenance.derived_from``.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = RECORD_CONFIG
 
     id: str
     name: str

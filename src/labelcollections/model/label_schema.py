@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import BaseModel, Field, JsonValue, field_validator
 
 from labelcollections.errors import InputError
 from labelcollections.model.parsing import validate_model
+from labelcollections.model.records import RECORD_CONFIG
 
-Channel = Annotated[int, Field(ge=0, le=255)]
+INTEGER_KEY = re.compile(r"-?[0-9]{1,20}")
+Channel = Annotated[int, Field(ge=0, le=255, strict=True)]
+LABEL_VALUE_RANGE = (-(2**63), 2**64 - 1)
+"""Label values any NGFF label type can hold: int64's minimum to uint64's maximum."""
+LabelValue = Annotated[int, Field(ge=LABEL_VALUE_RANGE[0], le=LABEL_VALUE_RANGE[1], strict=True)]
 Rgba = tuple[Channel, Channel, Channel, Channel]
 
 
 class LabelClass(BaseModel):
     """One label value and what it stands for."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = RECORD_CONFIG
 
-    value: int
-    name: str | None = None
+    value: LabelValue
+    name: Annotated[str, Field(min_length=1)] | None = None
     color: Rgba | None = None
     properties: dict[str, JsonValue] = Field(default_factory=dict)
 
@@ -41,7 +47,7 @@ class LabelSchema(BaseModel):
     object); the schema names classes and fixes colours where the user cares.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = RECORD_CONFIG
 
     classes: tuple[LabelClass, ...] = ()
 
@@ -76,12 +82,18 @@ def parse_label_schema(data: Any, source: str) -> LabelSchema:
     if isinstance(data, Mapping):
         entries = []
         for key, item in data.items():
-            try:
-                value = int(key)
-            except ValueError:
-                raise InputError(source, f"{key!r}", "an integer label value as key") from None
-            entry = {"name": item} if isinstance(item, str) else dict(item)
-            entries.append({"value": value, **entry})
+            if not INTEGER_KEY.fullmatch(str(key)):
+                raise InputError(source, f"{key!r}", "an integer label value as key")
+            value = int(key)
+            if isinstance(item, str):
+                entry: dict[str, Any] = {"name": item}
+            elif isinstance(item, Mapping):
+                entry = dict(item)
+            else:
+                raise InputError(source, f"{key!r}", "a class name or an object of the class")
+            if entry.setdefault("value", value) != value:
+                raise InputError(source, f"{key}.value", f"the key's label value {value} or none")
+            entries.append(entry)
     elif isinstance(data, list):
         entries = data
     else:

@@ -6,21 +6,36 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, JsonValue
 
 from labelcollections.errors import InputError
 from labelcollections.model.parsing import validate_model
+from labelcollections.model.records import RECORD_CONFIG
 from labelcollections.model.vocabulary import Method
+
+TIME_EXPECTED = "a time with a UTC offset (ISO 8601, e.g. 2026-01-31T12:00:00Z)"
+
+
+def _written_time(value: object) -> object:
+    """Times come as ISO 8601 text (or as datetimes, from code), never as numbers."""
+    if not isinstance(value, str | datetime):
+        raise ValueError(TIME_EXPECTED)
+    return value
 
 
 def _as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
-        raise ValueError("a time with a UTC offset (ISO 8601, e.g. 2026-01-31T12:00:00Z)")
-    return value.astimezone(UTC)
+        raise ValueError(TIME_EXPECTED)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{TIME_EXPECTED}, within the years 1 to 9999 in UTC") from None
 
 
-UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+UtcDateTime = Annotated[datetime, BeforeValidator(_written_time), AfterValidator(_as_utc)]
 Sha256 = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
+ModelDigest = Annotated[str, Field(pattern=r"^(sha256:)?[0-9a-fA-F]{64}$")]
+"""A model file's SHA-256: 64 hex digits, optionally prefixed ``sha256:``."""
 
 
 def utc_now() -> datetime:
@@ -36,7 +51,7 @@ class Provenance(BaseModel):
     docs/format.md for the byte order), so a copy anywhere can be checked against its origin.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = RECORD_CONFIG
 
     method: Method
     software: str | None = None
@@ -46,7 +61,7 @@ class Provenance(BaseModel):
     parameters: dict[str, JsonValue] = Field(default_factory=dict)
     model_name: str | None = None
     model_version: str | None = None
-    model_sha256: str | None = None
+    model_sha256: ModelDigest | None = None
     training_data: str | None = None
     reference_hash: Sha256 | None = None
     content_hash: Sha256 | None = None

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+
+RECORD_CONFIG = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+"""What every model record is: immutable, without unknown fields, and JSON-safe (no NaN or
+infinite numbers, which JSON cannot hold)."""
 
 
 def to_record(model: BaseModel, *, exclude: set[str] | None = None) -> dict[str, Any]:

@@ -1,5 +1,9 @@
 """OMERO: label collections stored, linked and queried on an OMERO server.
 
-``masks`` converts label images to and from OMERO Mask shapes; the gateway port hides omero-py
-so that everything above it runs against an in-memory server as well as a real one.
+``gateway`` is the port the use cases talk to, ``blitz`` its implementation on omero-py,
+``tables`` the OMERO.tables columns of arrow tables, ``masks`` label images ↔ Mask shapes and
+``testing`` an OMERO server in memory at the Ice service boundary, for tests and demos. Only
+``gateway`` and ``masks`` work without omero-py; import the others by their module.
 """
+
+__all__: list[str] = []

@@ -1,4 +1,5 @@
-"""The OMERO gateway on a real server, through omero-py's ``BlitzGateway``.
+"""The OMERO gateway on a server, through omero-py's ``BlitzGateway``: the one implementation
+of the port, run in tests and demos on the in-memory OMERO (:mod:`labelcollections.omero.testing`).
 
 The object mapping (our dataclasses ⇄ ``omero.model`` objects and rtypes) lives in plain
 functions, so it is tested with real omero-py classes without a server; :class:`BlitzOmeroGateway`
@@ -11,14 +12,19 @@ runs in the group of the object it belongs to, as OMERO requires for new objects
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from types import TracebackType
 from typing import Any
 
+import Glacier2
 import Ice
 import numpy as np
 import omero
+import omero.all  # every model, API and command module, loaded in their order
+import pyarrow as pa
 from omero.gateway import BlitzGateway
 from omero.model import (
     ExternalInfoI,
@@ -36,6 +42,7 @@ from omero.sys import ParametersI
 from labelcollections.errors import InputError
 from labelcollections.omero.gateway import (
     DEFAULT_LIMIT,
+    PIXEL_DTYPES,
     ExternalInfo,
     FileAnnotation,
     MapAnnotation,
@@ -49,8 +56,11 @@ from labelcollections.omero.gateway import (
     OmeroUser,
     Roi,
     check_image_pixels,
+    check_table,
+    check_text,
     checked_pairs,
 )
+from labelcollections.omero.tables import columns_of, metadata_of, table_of
 
 ALL_GROUPS = "-1"
 """``omero.group`` value that lets reads see every group of the user."""
@@ -58,6 +68,13 @@ MASK_LABELS = "label values:"
 """Start of a ROI description listing the label value of each of its Masks, in order."""
 OMERO_PIXEL_TYPES = {"float": "float32", "double": "float64"}
 """OMERO PixelsType values whose numpy name differs (the integer types share their names)."""
+KEEP_ALIVE_SECONDS = 300
+"""How often the client pings a session it holds (OMERO's idle timeout is 10 minutes)."""
+DELETE_POLLS = 600
+DELETE_POLL_SECONDS = 0.1
+"""How long to wait for a delete the server runs in the background: at most a minute."""
+TABLES_MIMETYPE = "OMERO.tables"
+"""The mimetype of an OMERO.table's OriginalFile."""
 READ_CHUNK = 2_621_440
 """Bytes read from a file annotation per call (omero-py's own chunk size)."""
 
@@ -121,6 +138,19 @@ def file_annotation_from_omero(annotation: Any) -> FileAnnotation:
     )
 
 
+def linked_file(annotation: Any, name: str, mimetype: str) -> FileAnnotation:
+    """Our view of a file annotation just saved (its file is not loaded; we know it)."""
+    details = annotation.getDetails()
+    return FileAnnotation(
+        id=id_of(annotation),
+        namespace=unwrap(annotation.getNs()) or "",
+        name=name,
+        mimetype=mimetype,
+        group_id=id_of(details.getGroup()),
+        owner_id=id_of(details.getOwner()),
+    )
+
+
 def external_info_to_omero(info: ExternalInfo) -> Any:
     external = ExternalInfoI()
     external.setEntityType(rstring(info.entity_type))
@@ -168,10 +198,10 @@ def mask_from_omero(mask: Any, label: int) -> MaskShape:
     packed = mask.getBytes()
     return MaskShape(
         label=label,
-        x=int(mask.getX().getValue()),
-        y=int(mask.getY().getValue()),
-        width=int(mask.getWidth().getValue()),
-        height=int(mask.getHeight().getValue()),
+        x=int(unwrap(mask.getX()) or 0),  # unset on Masks made elsewhere: the origin
+        y=int(unwrap(mask.getY()) or 0),
+        width=int(unwrap(mask.getWidth()) or 0),
+        height=int(unwrap(mask.getHeight()) or 0),
         bytes=b"" if packed is None else bytes(packed),
         z=unwrap(mask.getTheZ()),
         t=unwrap(mask.getTheT()),
@@ -236,9 +266,15 @@ def mask_labels(description: str | None, count: int) -> list[int] | None:
     return [int(w) for w in words]
 
 
-def pixels_dtype(pixels_type: str) -> str:
-    """The numpy dtype name of an OMERO PixelsType value (``uint16``, ``float`` …)."""
-    return OMERO_PIXEL_TYPES.get(pixels_type, pixels_type)
+def pixels_dtype(pixels_type: str, where: str = "image") -> str:
+    """The numpy dtype name of an OMERO PixelsType value (``uint16``, ``float`` …); ``bit``
+    and the complex types have none here and are refused."""
+    dtype = OMERO_PIXEL_TYPES.get(pixels_type, pixels_type)
+    if dtype not in PIXEL_DTYPES:
+        raise InputError(
+            where, "pixels type", f"one of {', '.join(PIXEL_DTYPES)} (got {pixels_type})"
+        )
+    return dtype
 
 
 def pixels_type(dtype: str) -> str:
@@ -262,7 +298,7 @@ def image_from_omero(image: Any) -> OmeroImage:
         size_z=int(unwrap(pixels.getSizeZ())),
         size_y=int(unwrap(pixels.getSizeY())),
         size_x=int(unwrap(pixels.getSizeX())),
-        dtype=pixels_dtype(unwrap(pixels.getPixelsType().getValue())),
+        dtype=pixels_dtype(unwrap(pixels.getPixelsType().getValue()), f"Image:{id_of(image)}"),
     )
 
 
@@ -289,16 +325,6 @@ def user_from_event_context(context: Any) -> OmeroUser:
         group_ids=tuple(int(g) for g in context.memberOfGroups),
         default_group_id=int(context.groupId),
     )
-
-
-def zct_planes(pixels: np.ndarray) -> Iterator[np.ndarray]:
-    """The (y, x) planes of a (t, c, z, y, x) array in ``createImageFromNumpySeq`` order: z
-    slowest, then c, then t."""
-    size_t, size_c, size_z = pixels.shape[:3]
-    for z in range(size_z):
-        for c in range(size_c):
-            for t in range(size_t):
-                yield pixels[t, c, z]
 
 
 def plane_to_bytes(plane: np.ndarray) -> bytes:
@@ -376,12 +402,20 @@ def server_errors(what: str) -> Iterator[None]:
     """Turn the server's refusals into our one-line errors."""
     try:
         yield
+    except omero.MissingPyramidException:
+        raise InputError(
+            what, "pixels", "a pyramid the server has built (pyramid not ready yet, retry later)"
+        ) from None
     except omero.SecurityViolation as error:
         message = str(getattr(error, "message", "") or error)
         if "MIXED GROUP" in message:
             raise MixedGroupError(what, "group", f"objects of one group ({message})") from None
+        if "not a member of group" in message:
+            raise OmeroPermissionError(
+                what, "group", f"a group you are a member of ({message})"
+            ) from None
         raise OmeroPermissionError(what, "permissions", message) from None
-    except omero.ValidationException as error:
+    except (omero.ValidationException, omero.ApiUsageException) as error:
         message = str(getattr(error, "message", "") or error)
         raise InputError(what, "value", message) from None
 
@@ -392,14 +426,23 @@ def server_errors(what: str) -> Iterator[None]:
 class BlitzOmeroGateway:
     """An :class:`~labelcollections.omero.gateway.OmeroGateway` on a server, via omero-py.
 
-    Open with :meth:`connect` (user and password, or an existing session key) and close with
-    :meth:`close` or a ``with`` block. A joined session is only detached on close, never killed,
-    so the web client or shell that created it stays logged in.
+    Open with :meth:`connect` (user and password, or an existing session key), or on a client
+    whose session is open (:meth:`from_client`, e.g. the ``omero`` command's after
+    ``omero login``); close with :meth:`close` or a ``with`` block. A session the gateway
+    created is killed on close; a joined one is only detached, so the web client or shell that
+    created it stays logged in. Either way the client pings the server every
+    :data:`KEEP_ALIVE_SECONDS`, so a long local step does not outlive the idle timeout.
+
+    Each write is atomic as far as the server allows: a compound write (an image and its
+    pixels, a file and its annotation, a table and its link) that fails part way deletes what it
+    had created before raising.
     """
 
-    def __init__(self, connection: Any, joined: bool) -> None:
+    def __init__(self, connection: Any, joined: bool, borrowed: bool = False) -> None:
         self._conn = connection
         self._joined = joined
+        self._borrowed = borrowed
+        self._pixels: tuple[int, OmeroImage, Any] | None = None
 
     @classmethod
     def connect(
@@ -409,36 +452,50 @@ class BlitzOmeroGateway:
         username: str | None = None,
         password: str | None = None,
         session_key: str | None = None,
-        secure: bool = True,
+        client_factory: Callable[[str, int], Any] | None = None,
     ) -> BlitzOmeroGateway:
-        """Log in with ``username``/``password`` or join the session ``session_key``."""
+        """Log in with ``username``/``password`` or join the session ``session_key``.
+
+        ``client_factory(host, port)`` makes the ``omero.client`` (the in-memory server's
+        :meth:`~labelcollections.omero.testing.InMemoryOmero.client` in tests and demos).
+        """
         source = f"omero://{host}:{port}"
-        if session_key:
-            connection = BlitzGateway(host=host, port=port, secure=secure)
-        elif username and password:
-            connection = BlitzGateway(username, password, host=host, port=port, secure=secure)
-        else:
+        if not session_key and not (username and password):
             raise InputError(source, "login", "a user and password, or a session key")
+        make = client_factory or (lambda h, p: omero.client(host=h, port=p))
         try:
-            connected = (
-                connection.connect(sUuid=session_key) if session_key else connection.connect()
-            )
+            client = make(host, port)
+            if session_key:
+                client.joinSession(session_key)
+            else:
+                client.createSession(username, password)
+        except (Glacier2.PermissionDeniedException, omero.ServerError, omero.ClientError):
+            raise InputError(source, "login", "valid credentials or a live session key") from None
         except Ice.Exception as error:
-            connection.close(hard=False)
             raise InputError(source, "connection", f"a reachable OMERO server ({error})") from None
-        if not connected:
-            connection.close(hard=False)
-            raise InputError(source, "login", "valid credentials or a live session key")
-        return cls(connection, joined=bool(session_key))
+        client.enableKeepAlive(KEEP_ALIVE_SECONDS)
+        if session_key:
+            client.getSession().detachOnDestroy()
+        return cls(BlitzGateway(client_obj=client), joined=bool(session_key))
+
+    @classmethod
+    def from_client(cls, client: Any) -> BlitzOmeroGateway:
+        """A gateway on someone else's client whose session is open (the ``omero`` command's):
+        closing the gateway leaves the client and its session as they were."""
+        return cls(BlitzGateway(client_obj=client), joined=True, borrowed=True)
 
     @property
     def session_key(self) -> str:
-        """The session's key, for ``--session-key`` in later calls."""
-        return str(self._conn.getSession().getUuid().getValue())
+        """The session's key, for ``--session-key`` in later calls while the session lives:
+        :meth:`close` kills a session this gateway created and leaves a joined one open."""
+        return str(self._conn.c.getSessionId())
 
     def close(self) -> None:
-        """Log out (or only detach from a joined session)."""
-        self._conn.close(hard=not self._joined)
+        """Kill the session this gateway created, or only detach from a joined one; leave a
+        borrowed client (:meth:`from_client`) open."""
+        self._close_pixels()
+        if not self._borrowed:
+            self._conn.close(hard=not self._joined)
 
     def __enter__(self) -> BlitzOmeroGateway:
         return self
@@ -458,8 +515,9 @@ class BlitzOmeroGateway:
 
     def groups(self) -> list[OmeroGroup]:
         query = (
-            "select g from ExperimenterGroup g left outer join fetch g.groupExperimenterMap m"
-            " left outer join fetch m.child where g.id in (:ids) order by g.id"
+            "select distinct g from ExperimenterGroup g left outer join fetch"
+            " g.groupExperimenterMap m left outer join fetch m.child where g.id in (:ids)"
+            " order by g.id"
         )
         params = ParametersI()
         params.addIds(list(self.current_user().group_ids))
@@ -475,22 +533,43 @@ class BlitzOmeroGateway:
         self, name: str, pixels: np.ndarray, group_id: int, description: str | None = None
     ) -> OmeroImage:
         check_image_pixels(name, pixels)
-        if group_id not in self.current_user().group_ids:
+        check_text(f"Image {name!r}", "name", name)
+        check_text(f"Image {name!r}", "description", description or "")
+        user = self.current_user()
+        if group_id not in user.group_ids:
             raise OmeroPermissionError(
                 f"Image {name!r}", "group", f"a group you are a member of (not {group_id})"
             )
-        self._conn.SERVICE_OPTS.setOmeroGroup(str(group_id))
         size_t, size_c, size_z, size_y, size_x = pixels.shape
-        max_width, max_height = self._conn.getMaxPlaneSize()
+        ctx = context(group_id)
+        params = ParametersI()
+        params.addString("value", pixels_type(str(pixels.dtype)))
+        service = self._conn.getPixelsService()
         with server_errors(f"Image {name!r}"):
-            if size_x <= max_width and size_y <= max_height:
-                image = self._conn.createImageFromNumpySeq(
-                    zct_planes(pixels), name, size_z, size_c, size_t, description
+            omero_type = self._query().findByQuery(
+                "from PixelsType as p where p.value = :value", params, ctx
+            )
+            image_id = int(
+                unwrap(
+                    service.createImage(
+                        size_x,
+                        size_y,
+                        size_z,
+                        size_t,
+                        list(range(size_c)),
+                        omero_type,
+                        name,
+                        description,
+                        ctx,
+                    )
                 )
-                image_id = int(image.getId())
-            else:
-                image_id = self._create_tiled_image(name, pixels, group_id, description)
-        return self.get_image(image_id)
+            )
+        with self._deleted_on_failure("Image", image_id), server_errors(f"Image {name!r}"):
+            self._write_pixels(image_id, pixels, ctx)
+        dtype = str(pixels.dtype)
+        return OmeroImage(
+            image_id, name, group_id, user.id, size_t, size_c, size_z, size_y, size_x, dtype
+        )
 
     def read_plane(
         self,
@@ -500,21 +579,15 @@ class BlitzOmeroGateway:
         t: int,
         tile: tuple[int, int, int, int] | None = None,
     ) -> np.ndarray:
-        loaded = self._image(image_id)
-        image = image_from_omero(loaded)
-        pixels_id = id_of(loaded.getPrimaryPixels())
-        store = self._conn.c.sf.createRawPixelsStore()
+        image, store = self._pixel_store(image_id)
         ctx = context(image.group_id)
-        try:
-            store.setPixelsId(pixels_id, True, ctx)
+        with server_errors(f"Image:{image_id}"):
             if tile is None:
                 data = store.getPlane(z, c, t, ctx)
                 return plane_from_bytes(data, image.dtype, image.size_y, image.size_x)
             x, y, width, height = tile
             data = store.getTile(z, c, t, x, y, width, height, ctx)
-            return plane_from_bytes(data, image.dtype, height, width)
-        finally:
-            store.close()
+        return plane_from_bytes(data, image.dtype, height, width)
 
     # -- rights --------------------------------------------------------------------------------
 
@@ -531,16 +604,17 @@ class BlitzOmeroGateway:
     def link_map_annotation(
         self, kind: ObjectKind, object_id: int, namespace: str, pairs: Sequence[tuple[str, str]]
     ) -> MapAnnotation:
+        annotation = map_annotation_to_omero(check_text("map annotation", "ns", namespace), pairs)
         target = self._annotatable(kind, object_id)
-        saved = self._save_link(kind, target, map_annotation_to_omero(namespace, pairs))
-        return map_annotation_from_omero(saved)
+        return map_annotation_from_omero(self._save_link(kind, target, annotation))
 
     def update_map_annotation(
         self, annotation_id: int, pairs: Sequence[tuple[str, str]]
     ) -> MapAnnotation:
+        values = named_values(pairs)
         annotation = self._annotation("MapAnnotation", annotation_id)
         self._require_edit(annotation, f"MapAnnotation:{annotation_id}")
-        annotation.setMapValue(named_values(pairs))
+        annotation.setMapValue(values)
         group_id = id_of(annotation.getDetails().getGroup())
         with server_errors(f"MapAnnotation:{annotation_id}"):
             saved = self._update().saveAndReturnObject(annotation, context(group_id))
@@ -582,19 +656,34 @@ class BlitzOmeroGateway:
         data: bytes,
         mimetype: str = "application/json",
     ) -> FileAnnotation:
+        for field, text in (("ns", namespace), ("name", name), ("mimetype", mimetype)):
+            check_text(f"file {name!r}", field, text)
         target = self._annotatable(kind, object_id)
         file_id = self._upload(data, name, mimetype, id_of(target.getDetails().getGroup()))
-        saved = self._save_link(kind, target, file_annotation_to_omero(namespace, file_id))
-        return self._file_annotation(id_of(saved))
+        with self._deleted_on_failure("OriginalFile", file_id):
+            saved = self._save_link(kind, target, file_annotation_to_omero(namespace, file_id))
+        return linked_file(saved, name, mimetype)
 
     def replace_file_annotation(self, annotation_id: int, data: bytes) -> FileAnnotation:
+        """New content under the same annotation id; the previous OriginalFile is deleted, so
+        changed documents do not pile up on the server."""
         current = self._file_annotation(annotation_id)
-        annotation = self._annotation("FileAnnotation", annotation_id)
+        annotation = self._annotation("FileAnnotation", annotation_id, fetch="join fetch a.file")
         self._require_edit(annotation, f"FileAnnotation:{annotation_id}")
+        previous = id_of(annotation.getFile())
         file_id = self._upload(data, current.name, current.mimetype, current.group_id)
-        annotation.setFile(OriginalFileI(file_id, False))
-        with server_errors(f"FileAnnotation:{annotation_id}"):
-            self._update().saveObject(annotation, context(current.group_id))
+        where = f"FileAnnotation:{annotation_id}"
+        with self._deleted_on_failure("OriginalFile", file_id):
+            annotation.setFile(OriginalFileI(file_id, False))
+            with server_errors(where):
+                self._update().saveObject(annotation, context(current.group_id))
+            try:
+                self.delete("OriginalFile", [previous])
+            except BaseException:
+                annotation.setFile(OriginalFileI(previous, False))
+                with server_errors(where):
+                    self._update().saveObject(annotation, context(current.group_id))
+                raise
         return current
 
     def file_annotations(
@@ -620,6 +709,66 @@ class BlitzOmeroGateway:
         finally:
             store.close()
 
+    # -- tables --------------------------------------------------------------------------------
+
+    def link_table(
+        self,
+        kind: ObjectKind,
+        object_id: int,
+        namespace: str,
+        name: str,
+        table: pa.Table,
+        metadata: Mapping[str, str],
+    ) -> FileAnnotation:
+        where = f"table {name!r}"
+        check_text(where, "name", name)
+        check_text(where, "ns", namespace)
+        for key, value in metadata.items():
+            check_text(where, key, value)
+        check_table(where, table)
+        target = self._annotatable(kind, object_id)
+        ctx = context(id_of(target.getDetails().getGroup()))
+        resources = self._conn.c.sf.sharedResources()
+        with server_errors(where):
+            repository = id_of(resources.repositories().descriptions[0])
+            created = resources.newTable(repository, name, ctx)
+        file_id: int | None = None
+        try:
+            with server_errors(where):
+                columns = columns_of(table)
+                created.initialize(columns, ctx)
+                file_id = id_of(created.getOriginalFile(ctx))
+                if table.num_rows:
+                    created.addData(columns, ctx)
+                created.setAllMetadata(metadata_of(table, metadata), ctx)
+            saved = self._save_link(kind, target, file_annotation_to_omero(namespace, file_id))
+        except BaseException:
+            with suppress(omero.ServerError, Ice.Exception):
+                file_id = file_id or id_of(created.getOriginalFile(ctx))
+            if file_id is not None:
+                self._delete_quietly("OriginalFile", [file_id])
+            raise
+        finally:
+            created.close(ctx)
+        return linked_file(saved, name, TABLES_MIMETYPE)
+
+    def read_table(self, annotation_id: int) -> tuple[pa.Table, dict[str, str]]:
+        annotation = self._annotation("FileAnnotation", annotation_id, fetch="join fetch a.file")
+        ctx = context(id_of(annotation.getDetails().getGroup()))
+        resources = self._conn.c.sf.sharedResources()
+        with server_errors(f"FileAnnotation:{annotation_id}"):
+            opened = resources.openTable(OriginalFileI(id_of(annotation.getFile()), False), ctx)
+        try:
+            headers = opened.getHeaders(ctx)
+            rows = opened.getNumberOfRows(ctx)
+            columns = (
+                opened.read(list(range(len(headers))), 0, rows, ctx).columns if rows else headers
+            )
+            metadata = opened.getAllMetadata(ctx)
+        finally:
+            opened.close(ctx)
+        return table_of(columns, metadata)
+
     # -- ROIs ----------------------------------------------------------------------------------
 
     def create_roi(
@@ -629,12 +778,18 @@ class BlitzOmeroGateway:
         name: str | None = None,
         external_info: ExternalInfo | None = None,
     ) -> Roi:
+        texts = [name or "", *(m.text or "" for m in masks)]
+        if external_info is not None:
+            texts += [external_info.lsid, external_info.entity_type]
+        for text in texts:
+            check_text(f"Image:{image_id}", "ROI", text)
         image = self._annotatable("Image", image_id)
         roi = roi_to_omero(image_id, masks, name, external_info)
         group_id = id_of(image.getDetails().getGroup())
         with server_errors(f"Image:{image_id}"):
             saved = self._update().saveAndReturnObject(roi, context(group_id))
-        self._load_external_infos([saved])
+        with self._deleted_on_failure("Roi", id_of(saved)):
+            self._load_external_infos([saved])
         return roi_from_omero(saved, default_label=1)
 
     def rois(self, image_id: int) -> list[Roi]:
@@ -657,8 +812,33 @@ class BlitzOmeroGateway:
     ) -> list[int]:
         query, params = find_query(kind, namespace, conditions, offset, limit)
         group = ALL_GROUPS if group_id is None else group_id
-        rows = self._query().projection(query, params, context(group))
+        with server_errors(f"group {group}"):
+            rows = self._query().projection(query, params, context(group))
         return [int(row[0]) for row in unwrap(rows)]
+
+    # -- deleting ------------------------------------------------------------------------------
+
+    def delete(self, kind: str, object_ids: Sequence[int]) -> None:
+        if not object_ids:
+            return
+        where = f"{kind}:{','.join(str(i) for i in object_ids)}"
+        request = omero.cmd.Delete2(targetObjects={kind: list(object_ids)})
+        with server_errors(where):
+            handle = self._conn.c.sf.submit(request, context(ALL_GROUPS))
+            try:
+                response = None
+                for _ in range(DELETE_POLLS):
+                    response = handle.getResponse()
+                    if response is not None:
+                        break
+                    time.sleep(DELETE_POLL_SECONDS)
+            finally:
+                handle.close()
+        if response is None:
+            raise InputError(where, "delete", "a deletion the server finishes in time")
+        if isinstance(response, omero.cmd.ERR):
+            details = ", ".join(f"{k}: {v}" for k, v in (response.parameters or {}).items())
+            raise OmeroPermissionError(where, "delete", f"the right to delete ({details})")
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -706,6 +886,24 @@ class BlitzOmeroGateway:
             )
         return found
 
+    def _pixel_store(self, image_id: int) -> tuple[OmeroImage, Any]:
+        """One open RawPixelsStore for the image being read, reused for all its tiles."""
+        if self._pixels is not None and self._pixels[0] == image_id:
+            return self._pixels[1], self._pixels[2]
+        self._close_pixels()
+        loaded = self._image(image_id)
+        image = image_from_omero(loaded)
+        store = self._conn.c.sf.createRawPixelsStore()
+        with server_errors(f"Image:{image_id}"):
+            store.setPixelsId(id_of(loaded.getPrimaryPixels()), True, context(image.group_id))
+        self._pixels = (image_id, image, store)
+        return image, store
+
+    def _close_pixels(self) -> None:
+        if self._pixels is not None:
+            store, self._pixels = self._pixels[2], None
+            store.close()
+
     def _annotation(self, annotation_class: str, annotation_id: int, fetch: str = "") -> Any:
         params = ParametersI()
         params.addId(annotation_id)
@@ -733,12 +931,39 @@ class BlitzOmeroGateway:
         return saved.getChild()
 
     def _upload(self, data: bytes, name: str, mimetype: str, group_id: int) -> int:
+        """Upload ``data`` as an OriginalFile of ``group_id`` (omero-py's own upload). The
+        file's path is unique, so a failed upload's file is found and deleted."""
+        path = f"labelcollections/{uuid.uuid4().hex}/"
         self._conn.SERVICE_OPTS.setOmeroGroup(str(group_id))
-        with server_errors(f"file {name!r}"):
-            original = self._conn.createOriginalFileFromFileObj(
-                io.BytesIO(data), "", name, len(data), mimetype=mimetype
-            )
-        return id_of(original)
+        try:
+            with server_errors(f"file {name!r}"):
+                original = self._conn.createOriginalFileFromFileObj(
+                    io.BytesIO(data), path, name, len(data), mimetype=mimetype
+                )
+        except BaseException:
+            params = ParametersI()
+            params.addString("path", path)
+            query = "select f.id from OriginalFile f where f.path = :path"
+            with suppress(omero.ServerError, Ice.Exception):
+                rows = self._query().projection(query, params, context(group_id))
+                self._delete_quietly("OriginalFile", [int(row[0]) for row in unwrap(rows)])
+            raise
+        # The wrapper's getId() is already an int (the model object's would be an rlong).
+        return int(original.getId())
+
+    @contextmanager
+    def _deleted_on_failure(self, kind: str, object_id: int) -> Iterator[None]:
+        """Delete what a compound write created when its next step fails."""
+        try:
+            yield
+        except BaseException:
+            self._delete_quietly(kind, [object_id])
+            raise
+
+    def _delete_quietly(self, kind: str, object_ids: Sequence[int]) -> None:
+        """Clean up after a failure; the failure itself is what the caller reports."""
+        with suppress(InputError, Ice.Exception):
+            self.delete(kind, object_ids)
 
     def _load_external_infos(self, rois: Sequence[Any]) -> None:
         """findByImage leaves ExternalInfo unloaded; fetch them in one query."""
@@ -760,33 +985,11 @@ class BlitzOmeroGateway:
             for shape in shapes:
                 shape.getDetails().setExternalInfo(loaded.get(external_id))
 
-    def _create_tiled_image(
-        self, name: str, pixels: np.ndarray, group_id: int, description: str | None
-    ) -> int:
-        """An image whose planes exceed the server's plane size, written tile by tile (the
-        server then builds its pyramid)."""
+    def _write_pixels(self, image_id: int, pixels: np.ndarray, ctx: dict[str, str]) -> None:
+        """Write an image's planes tile by tile (the server builds the pyramid of planes
+        larger than its maximum plane size), then its channels' ranges."""
         size_t, size_c, size_z, size_y, size_x = pixels.shape
-        ctx = context(group_id)
-        params = ParametersI()
-        params.addString("value", pixels_type(str(pixels.dtype)))
-        omero_type = self._query().findByQuery(
-            "from PixelsType as p where p.value = :value", params, ctx
-        )
-        service = self._conn.getPixelsService()
-        image_id = unwrap(
-            service.createImage(
-                size_x,
-                size_y,
-                size_z,
-                size_t,
-                list(range(size_c)),
-                omero_type,
-                name,
-                description,
-                ctx,
-            )
-        )
-        pixels_id = id_of(self._image(int(image_id)).getPrimaryPixels())
+        pixels_id = id_of(self._image(image_id).getPrimaryPixels())
         store = self._conn.c.sf.createRawPixelsStore()
         try:
             store.setPixelsId(pixels_id, True, ctx)
@@ -801,9 +1004,9 @@ class BlitzOmeroGateway:
             store.save(ctx)
         finally:
             store.close()
+        service = self._conn.getPixelsService()
         for c in range(size_c):
             channel = pixels[:, c]
             service.setChannelGlobalMinMax(
                 pixels_id, c, float(channel.min()), float(channel.max()), ctx
             )
-        return int(image_id)

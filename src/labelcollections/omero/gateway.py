@@ -1,10 +1,11 @@
 """The OMERO port: the few server operations label collections need, and what crosses them.
 
-Use cases talk to an :class:`OmeroGateway`; ``blitz.py`` implements it with omero-py and
-``memory.py`` in memory with the same rules, so every use case runs (and is tested) without a
-server. Everything crossing the port is a plain frozen dataclass, never an omero-py object.
+Use cases talk to an :class:`OmeroGateway`; ``blitz.py`` implements it with omero-py (the one
+implementation), and tests run it on the in-memory OMERO of :mod:`labelcollections.omero.testing`.
+Everything crossing the port is a plain frozen dataclass, never an omero-py object, so the use
+cases import no omero-py.
 
-OMERO rules every implementation keeps (see docs/omero.md):
+OMERO rules the server keeps and the adapter reports as our errors (see docs/omero.md):
 
 * every object, annotation and link has an owner and lives in exactly one group;
 * linking objects of different groups is refused (``MIXED GROUP``, :class:`MixedGroupError`);
@@ -18,11 +19,12 @@ OMERO rules every implementation keeps (see docs/omero.md):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import numpy as np
+import pyarrow as pa
 
 from labelcollections.errors import InputError, NotFoundError
 from labelcollections.omero.masks import MaskShape
@@ -44,6 +46,9 @@ __all__ = [
     "OmeroPermissionError",
     "OmeroUser",
     "Roi",
+    "check_table",
+    "check_text",
+    "checked_pairs",
 ]
 
 DEFAULT_LIMIT = 500
@@ -70,16 +75,47 @@ def check_image_pixels(name: str, pixels: np.ndarray) -> None:
         raise InputError(name, "dtype", f"one of {', '.join(PIXEL_DTYPES)} (got {pixels.dtype})")
 
 
+def check_text(where: str, field: str, text: str) -> str:
+    """Text as OMERO can store it: no U+0000 (PostgreSQL refuses it) and no lone surrogate
+    (IcePy cannot encode it and fails with a ``SystemError``)."""
+    if "\0" in text:
+        raise InputError(where, field, "text without U+0000 (NUL)")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(where, field, "text without lone surrogates (not valid UTF-8)") from None
+    return text
+
+
+def check_table(where: str, table: pa.Table) -> None:
+    """Refuse what OMERO.tables cannot hold: nested or binary columns, text OMERO cannot
+    store."""
+    for column_field, column in zip(table.schema, table.columns, strict=True):
+        kind = column_field.type
+        name = check_text(where, "column name", column_field.name)
+        supported = (
+            pa.types.is_integer(kind)
+            or pa.types.is_floating(kind)
+            or pa.types.is_boolean(kind)
+            or pa.types.is_string(kind)
+            or pa.types.is_large_string(kind)
+        )
+        if not supported:
+            raise InputError(where, name, f"integers, floats, booleans or text (got {kind})")
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            for text in column.drop_null().to_pylist():
+                check_text(where, name, str(text))
+
+
 def checked_pairs(pairs: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-    """Pairs as OMERO stores them: strings only, and no U+0000 (PostgreSQL text refuses it)."""
+    """Pairs as OMERO stores them: strings only, each checked by :func:`check_text`."""
     checked = []
     for key, value in pairs:
         if not isinstance(key, str) or not isinstance(value, str):
             raise TypeError(f"map annotation keys and values are strings (got {key!r}: {value!r})")
-        if "\0" in key or "\0" in value:
-            raise InputError(
-                "map annotation", key.replace("\0", "\\0"), "text without U+0000 (NUL)"
-            )
+        shown = key.replace("\0", "\\0").encode("utf-8", "backslashreplace").decode()
+        check_text("map annotation", shown, key)
+        check_text("map annotation", shown, value)
         checked.append((key, value))
     return tuple(checked)
 
@@ -247,7 +283,7 @@ class OmeroGateway(Protocol):
 
     def can_edit_annotation(self, annotation_id: int) -> bool:
         """Whether the user may change an annotation (``canEdit``): its owner, a read-write
-        group's members, or the owners of a group that is not private."""
+        group's members, or the group's owners."""
         ...
 
     def link_map_annotation(
@@ -302,6 +338,31 @@ class OmeroGateway(Protocol):
         self, kind: ObjectKind, object_id: int, namespace: str | None = None
     ) -> list[FileAnnotation]:
         """File annotations linked to an object (in ``namespace`` if given), oldest first."""
+        ...
+
+    def link_table(
+        self,
+        kind: ObjectKind,
+        object_id: int,
+        namespace: str,
+        name: str,
+        table: pa.Table,
+        metadata: Mapping[str, str],
+    ) -> FileAnnotation:
+        """Write ``table`` as an OMERO.table in the object's group and link it as a file
+        annotation (ANNOTATE); ``metadata`` is kept with it. Columns are integers, floats,
+        booleans or text; their arrow types and missing values come back on reading."""
+        ...
+
+    def read_table(self, annotation_id: int) -> tuple[pa.Table, dict[str, str]]:
+        """The table a file annotation holds (as :meth:`link_table` wrote it), and its
+        metadata."""
+        ...
+
+    def delete(self, kind: str, object_ids: Sequence[int]) -> None:
+        """Delete objects (``Image``, ``Roi``, ``Annotation``, ``OriginalFile``) with what
+        hangs on them: links, shapes, annotations no longer linked, files. Needs the right to
+        delete each; nothing is deleted when one is refused."""
         ...
 
     def read_file_annotation(self, annotation_id: int) -> bytes:

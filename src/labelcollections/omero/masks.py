@@ -64,45 +64,68 @@ def int_to_rgba(value: int) -> tuple[int, int, int, int]:
 
 
 def masks_from_labels(
-    labels: np.ndarray, axes: Sequence[str] = ("y", "x"), schema: LabelSchema | None = None
+    labels: Any, axes: Sequence[str] = ("y", "x"), schema: LabelSchema | None = None
 ) -> list[MaskShape]:
     """One Mask per label value and plane, ordered by label value, then plane.
 
-    One pass over the pixels finds every object's bounding box; each object is then compared and
-    packed inside its box only. Planes are the t, c and z indices of ``axes``; the mask bytes
-    equal ``omero_rois.masks_from_label_image`` on each plane. Colours and texts are the
-    schema's colour and class name of each value.
+    ``labels`` is any array that slices (numpy, Zarr, dask); it is read one plane (one t, c, z
+    index) at a time, so memory holds a plane, never the whole image. One pass over a plane
+    finds the bounding box of every object on it; each object is then compared and packed
+    inside its box only. The mask bytes equal ``omero_rois.masks_from_label_image`` on each
+    plane. Colours and texts are the schema's colour and class name of each value.
     """
-    stack, plane_axes, plane_shape = _plane_stack(labels, axes)
-    if stack.size == 0:
-        return []
-    values, compact = _compact(stack)
+    order = _validated_axes(axes, len(labels.shape))
+    if np.dtype(labels.dtype).kind not in "ui":
+        raise InputError(SOURCE, "dtype", f"integer label values (got {labels.dtype})")
+    plane_axes = tuple(axes[i] for i in order)[:-2]
+    plane_shape = tuple(int(labels.shape[i]) for i in order[:-2])
     styles = _styles(schema)
-    shapes: list[MaskShape] = []
+    shapes: list[tuple[int, int, MaskShape]] = []
+    for plane, position in enumerate(np.ndindex(*plane_shape)):
+        where = {axis: int(index) for axis, index in zip(plane_axes, position, strict=True)}
+        pixels = _read_plane(labels, axes, where)
+        for label, y, x, mask in _objects(pixels):
+            fill_color, text = styles.get(label, (None, None))
+            shape = MaskShape(
+                label=label,
+                x=x,
+                y=y,
+                width=mask.shape[1],
+                height=mask.shape[0],
+                bytes=np.packbits(mask).tobytes(),
+                z=where.get("z"),
+                t=where.get("t"),
+                c=where.get("c"),
+                fill_color=fill_color,
+                text=text,
+            )
+            shapes.append((label, plane, shape))
+    shapes.sort(key=lambda item: (item[0], item[1]))
+    return [shape for _, _, shape in shapes]
+
+
+def _read_plane(labels: Any, axes: Sequence[str], plane: dict[str, int]) -> np.ndarray:
+    """The (y, x) plane of ``labels`` at the given t, c, z indices."""
+    selection = tuple(plane.get(axis, slice(None)) for axis in axes)
+    pixels = np.asarray(labels[selection])
+    if list(axes).index("x") < list(axes).index("y"):
+        pixels = pixels.T
+    if pixels.dtype.kind == "i" and pixels.size and pixels.min() < 0:
+        raise InputError(SOURCE, "labels", "label values of at least 0")
+    return pixels
+
+
+def _objects(plane: np.ndarray) -> Iterator[tuple[int, int, int, np.ndarray]]:
+    """(label, y, x, tight boolean mask) of every object on one plane."""
+    if plane.size == 0:
+        return
+    values, compact = _compact(plane)
     for index, box in enumerate(ndimage.find_objects(compact), start=1):
         if box is None:
             continue
         label = int(values[index]) if values is not None else index
-        fill_color, text = styles.get(label, (None, None))
-        block = compact[box] == index
-        for plane, y, x, mask in _plane_masks(block, box):
-            where = dict(zip(plane_axes, np.unravel_index(plane, plane_shape), strict=True))
-            shapes.append(
-                MaskShape(
-                    label=label,
-                    x=x,
-                    y=y,
-                    width=mask.shape[1],
-                    height=mask.shape[0],
-                    bytes=np.packbits(mask).tobytes(),
-                    z=_index(where.get("z")),
-                    t=_index(where.get("t")),
-                    c=_index(where.get("c")),
-                    fill_color=fill_color,
-                    text=text,
-                )
-            )
-    return shapes
+        rows, columns = box
+        yield label, rows.start, columns.start, compact[box] == index
 
 
 def labels_from_masks(
@@ -142,21 +165,6 @@ def _validated_axes(axes: Sequence[str], ndim: int) -> list[int]:
     return order
 
 
-def _plane_stack(
-    labels: np.ndarray, axes: Sequence[str]
-) -> tuple[np.ndarray, tuple[str, ...], tuple[int, ...]]:
-    """The labels as (plane, y, x) in NGFF plane order, with the plane axes and their sizes."""
-    order = _validated_axes(axes, labels.ndim)
-    if labels.dtype.kind not in "ui":
-        raise InputError(SOURCE, "dtype", f"integer label values (got {labels.dtype})")
-    if labels.dtype.kind == "i" and labels.size and labels.min() < 0:
-        raise InputError(SOURCE, "labels", "label values of at least 0")
-    ngff = np.transpose(labels, order)
-    plane_axes = tuple(axes[i] for i in order)[:-2]
-    planes = int(np.prod(ngff.shape[:-2]))
-    return ngff.reshape(planes, *ngff.shape[-2:]), plane_axes, ngff.shape[:-2]
-
-
 def _compact(stack: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
     """Renumber sparse large values 1..n (returning the original values by new number)."""
     if int(stack.max()) <= COMPACT_LIMIT:
@@ -175,30 +183,6 @@ def _styles(schema: LabelSchema | None) -> dict[int, tuple[int | None, str | Non
     return {
         c.value: (None if c.color is None else rgba_to_int(c.color), c.name) for c in schema.classes
     }
-
-
-def _plane_masks(
-    block: np.ndarray, box: tuple[slice, ...]
-) -> Iterator[tuple[int, int, int, np.ndarray]]:
-    """(plane, y, x, tight boolean mask) of one object on each plane it occupies."""
-    planes, rows, columns = box
-    if block.shape[0] == 1:
-        yield planes.start, rows.start, columns.start, block[0]
-        return
-    row_hits = np.asarray(block.any(axis=2))
-    column_hits = np.asarray(block.any(axis=1))
-    height, width = block.shape[1:]
-    for offset in np.flatnonzero(row_hits.any(axis=1)).tolist():
-        y0 = int(np.argmax(row_hits[offset]))
-        y1 = height - int(np.argmax(row_hits[offset, ::-1]))
-        x0 = int(np.argmax(column_hits[offset]))
-        x1 = width - int(np.argmax(column_hits[offset, ::-1]))
-        mask = block[offset, y0:y1, x0:x1]
-        yield planes.start + offset, rows.start + y0, columns.start + x0, mask
-
-
-def _index(value: np.integer[Any] | None) -> int | None:
-    return None if value is None else int(value)
 
 
 def _shape_table(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from itertools import groupby
 
+import dask.array as da
 import numpy as np
 
 from labelcollections.errors import ConflictError, NotFoundError
@@ -34,7 +35,8 @@ def to_masks(gateway: OmeroGateway, omero_image_id: int, label_reference: str) -
         raise ConflictError(
             label.key, "masks", f"a label image not yet converted to Masks on Image:{ref.id}"
         )
-    level0 = np.asarray(label_arrays(gateway, label, location)[0])
+    # Read lazily: the Masks are made one plane at a time.
+    level0 = da.asarray(label_arrays(gateway, label, location)[0])  # type: ignore[no-untyped-call]
     # An axis of size 1 where the image has more is irrelevant: its Masks cover every index.
     names = [axis.name for axis in label.axes]
     irrelevant = [

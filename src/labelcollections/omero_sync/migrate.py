@@ -1,6 +1,6 @@
 """``migrate``: the BioHackathon prototype's annotations on an OMERO image, rewritten in our
 schema. The prototype's annotations are left as they are; collections migrated before are
-skipped, so running it again changes nothing."""
+skipped, so running it again changes nothing; each collection is migrated all or nothing."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from labelcollections.omero_sync.mapping import (
 )
 from labelcollections.omero_sync.read import collection_annotations
 from labelcollections.omero_sync.rules import require_annotate, require_same_group
+from labelcollections.omero_sync.undo import Undo, all_or_nothing
 
 __all__ = ["migrate"]
 
@@ -42,7 +43,8 @@ def migrate(gateway: OmeroGateway, omero_image_id: int) -> list[PrototypeCollect
             if item.collection.id in done or item.image.omero_image_id != ref.id:
                 continue
             _check(gateway, ref, item)
-            migrated.append(_write(gateway, ref, item))
+            with all_or_nothing(gateway) as undo:
+                migrated.append(_write(gateway, undo, ref, item))
     return migrated
 
 
@@ -90,7 +92,7 @@ def _check(gateway: OmeroGateway, ref: OmeroImage, item: PrototypeCollection) ->
 
 
 def _write(
-    gateway: OmeroGateway, ref: OmeroImage, item: PrototypeCollection
+    gateway: OmeroGateway, undo: Undo, ref: OmeroImage, item: PrototypeCollection
 ) -> PrototypeCollection:
     annotation = gateway.link_map_annotation(
         "Image",
@@ -98,6 +100,7 @@ def _write(
         NS_COLLECTION,
         collection_to_pairs(item.collection, ref_omero_image_id=ref.id),
     )
+    undo.created("Annotation", annotation.id)
     collection = item.collection.model_copy(update={"omero_collection_id": annotation.id})
     gateway.update_map_annotation(
         annotation.id, collection_to_pairs(collection, ref_omero_image_id=ref.id)
@@ -107,16 +110,18 @@ def _write(
         pairs = label_image_to_pairs(
             label, ref_omero_image_id=ref.id, collection_omero_ids=[annotation.id]
         )
-        gateway.link_map_annotation("Image", label.omero_image_id, NS_LABEL_IMAGE, pairs)
+        linked = gateway.link_map_annotation("Image", label.omero_image_id, NS_LABEL_IMAGE, pairs)
+        undo.created("Annotation", linked.id)
     paths = document_paths(
         item.image.id, [(label, f"{collection.name}/{label.key}") for label in item.labels]
     )
     document = to_document(collection, item.image, item.labels, paths)
-    gateway.link_file_annotation(
+    linked_document = gateway.link_file_annotation(
         "Image",
         ref.id,
         NS_DOCUMENT,
         document_name(collection.id),
         json.dumps(document, indent=2, ensure_ascii=False).encode(),
     )
+    undo.created("Annotation", linked_document.id)
     return PrototypeCollection(collection, item.image, item.labels)

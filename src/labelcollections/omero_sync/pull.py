@@ -11,8 +11,9 @@ from labelcollections.omero.gateway import OmeroGateway
 from labelcollections.omero_sync.mapping import from_tczyx
 from labelcollections.omero_sync.pixels import check_hash, label_arrays, read_pixels
 from labelcollections.omero_sync.read import read_collections
+from labelcollections.omero_sync.tables import read_tables
 from labelcollections.repository import Repository
-from labelcollections.storage.importing import ImportPlan, PlannedLabel
+from labelcollections.storage.importing import ImportPlan, PlannedLabel, PlannedTable
 from labelcollections.storage.pyramid import downsample_image
 
 __all__ = ["PullResult", "pull"]
@@ -33,9 +34,9 @@ def pull(
     omero_image_id: int,
     collection: str | None = None,
 ) -> PullResult:
-    """Copy the collections of an OMERO image (or one) with their pixels into the repository,
-    checking every pixel hash against the recorded one. A repository that already has the
-    image gets only the label images and members it lacks."""
+    """Copy the collections of an OMERO image (or one) with their pixels and tables into the
+    repository, checking every pixel hash against the recorded one. A repository that already
+    has the image gets only the label images and members it lacks."""
     collections = read_collections(gateway, omero_image_id, collection)
     if not collections:
         raise NotFoundError(f"Image:{omero_image_id}", "collections", "a pushed collection")
@@ -51,17 +52,21 @@ def pull(
     for level in image.levels[1:]:
         image_arrays.append(downsample_image(image_arrays[-1], level.shape))
     planned: dict[str, PlannedLabel] = {}
+    tables: list[PlannedTable] = []
     for item in collections:
         for label in item.labels:
             if label.id not in planned:
-                arrays = label_arrays(gateway, label, item.locations[label.id])
+                location = item.locations[label.id]
+                arrays = label_arrays(gateway, label, location)
                 planned[label.id] = PlannedLabel(label, item.paths[label.id], arrays)
+                tables += read_tables(gateway, location)
     written = repository.import_plan(
         ImportPlan(
             image,
             image_arrays,
             tuple(planned.values()),
             tuple(c.collection for c in collections),
+            tuple(tables),
         )
     )
     return PullResult(

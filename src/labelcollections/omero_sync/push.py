@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
@@ -31,6 +31,7 @@ from labelcollections.omero.gateway import (
     ObjectKind,
     OmeroGateway,
     OmeroImage,
+    check_text,
 )
 from labelcollections.omero_sync.find import locate
 from labelcollections.omero_sync.mapping import (
@@ -47,6 +48,8 @@ from labelcollections.omero_sync.mapping import (
 )
 from labelcollections.omero_sync.read import collection_annotations, documents_of
 from labelcollections.omero_sync.rules import require_annotate, require_edit, require_same_group
+from labelcollections.omero_sync.tables import check_tables, write_tables
+from labelcollections.omero_sync.undo import Undo, all_or_nothing
 from labelcollections.repository import Repository
 from labelcollections.storage.locations import is_url
 
@@ -100,37 +103,57 @@ def push(
     ref = gateway.get_image(omero_image_id)
     _check_geometry(image, ref)
     plan = _plan(repository, gateway, image, ref, collections, pixels)
-    pushed = []
-    for item in collections:
-        annotation = plan.collection_annotations.get(item.id)
-        if annotation is None:
-            annotation = gateway.link_map_annotation(
-                "Image", ref.id, NS_COLLECTION, _collection_pairs(item, None, ref)
-            )
-        pairs = _collection_pairs(item, annotation.id, ref)
-        if tuple(pairs) != annotation.pairs:
-            gateway.update_map_annotation(annotation.id, pairs)
-        pushed.append(repository.set_omero_collection_id(item.id, annotation.id))
-    created, kept = [], []
-    for label in plan.labels.values():
-        location = plan.found[label.id]
-        pairs = _label_pairs(label, location, pushed, ref)
-        if location is None:
-            kind, object_id = _write_pixels(repository, gateway, label, ref, pixels, zarr_base)
-            gateway.link_map_annotation(kind, object_id, NS_LABEL_IMAGE, pairs)
-            created.append(label.key)
-        else:
-            if tuple(pairs) != location.annotation.pairs:
-                gateway.update_map_annotation(location.annotation.id, pairs)
-            kept.append(label.key)
-    for item in pushed:
-        data = _document_bytes(repository, item)
-        existing = plan.documents.get(item.id)
-        if existing is None:
-            gateway.link_file_annotation("Image", ref.id, NS_DOCUMENT, document_name(item.id), data)
-        elif gateway.read_file_annotation(existing.id) != data:
-            gateway.replace_file_annotation(existing.id, data)
+    created: list[str] = []
+    kept: list[str] = []
+    with all_or_nothing(gateway) as undo:
+        final = []
+        for item in collections:
+            annotation = plan.collection_annotations.get(item.id)
+            if annotation is None:
+                pairs = _collection_pairs(item, None, ref)
+                annotation = gateway.link_map_annotation("Image", ref.id, NS_COLLECTION, pairs)
+                undo.created("Annotation", annotation.id)
+            _update_pairs(gateway, undo, annotation, _collection_pairs(item, annotation.id, ref))
+            final.append(item.model_copy(update={"omero_collection_id": annotation.id}))
+        for label in plan.labels.values():
+            location = plan.found[label.id]
+            pairs = _label_pairs(label, location, final, ref)
+            if location is None:
+                kind, object_id = _write_pixels(repository, gateway, label, ref, pixels, zarr_base)
+                undo.created(kind, object_id)
+                location = LabelLocation(
+                    kind,
+                    object_id,
+                    gateway.link_map_annotation(kind, object_id, NS_LABEL_IMAGE, pairs),
+                )
+                created.append(label.key)
+            else:
+                _update_pairs(gateway, undo, location.annotation, pairs)
+                kept.append(label.key)
+            write_tables(repository, gateway, undo, label, location)
+        for item in final:
+            data = _document_bytes(repository, item)
+            existing = plan.documents.get(item.id)
+            if existing is None:
+                document = gateway.link_file_annotation(
+                    "Image", ref.id, NS_DOCUMENT, document_name(item.id), data
+                )
+                undo.created("Annotation", document.id)
+            elif (old := gateway.read_file_annotation(existing.id)) != data:
+                undo.replaced(existing.id, old)
+                gateway.replace_file_annotation(existing.id, data)
+    # The repository learns the OMERO ids only once everything is in OMERO.
+    pushed = [repository.set_omero_collection_id(c.id, c.omero_collection_id or 0) for c in final]
     return PushResult(tuple(pushed), tuple(created), tuple(kept))
+
+
+def _update_pairs(
+    gateway: OmeroGateway, undo: Undo, annotation: MapAnnotation, pairs: list[tuple[str, str]]
+) -> None:
+    """Change an annotation's pairs if they differ, ready to be put back."""
+    if tuple(pairs) != annotation.pairs:
+        undo.changed(annotation)
+        gateway.update_map_annotation(annotation.id, pairs)
 
 
 def _collection_pairs(
@@ -157,8 +180,15 @@ def _label_pairs(
 
 
 def _document_bytes(repository: Repository, item: LabelCollection) -> bytes:
-    document = repository.collection_document(item)
-    return json.dumps(document, indent=2, ensure_ascii=False).encode()
+    text = json.dumps(repository.collection_document(item), indent=2, ensure_ascii=False)
+    return check_text(f"collection {item.name}", "document", text).encode()
+
+
+def _check_pairs(where: str, pairs: Sequence[tuple[str, str]]) -> None:
+    """Every key and value OMERO can store, checked before the first write."""
+    for key, value in pairs:
+        check_text(where, key, key)
+        check_text(where, key, value)
 
 
 def _plan(
@@ -187,6 +217,13 @@ def _plan(
                 f"one of {', '.join(LABEL_PIXEL_DTYPES)} for --pixels upload (got "
                 f"{label.dtype}); use --pixels zarr",
             )
+    check_tables(repository, [label for label in labels.values() if found[label.id] is None])
+    for item in collections:
+        _check_pairs(f"collection {item.name}", _collection_pairs(item, 0, ref))
+        _document_bytes(repository, item)
+    for label in labels.values():
+        _check_pairs(label.key, _label_pairs(label, None, [], ref))
+        check_text(label.key, "name", f"{ref.name} {label.key}")
     known = {item.id: annotation for item, annotation in collection_annotations(gateway, ref)}
     documents = documents_of(gateway, ref)
     plan = _Plan(
@@ -270,15 +307,18 @@ def _write_pixels(
 
 
 def _label_uri(repository: Repository, label: LabelImage, zarr_base: str | None) -> str:
-    """The percent-encoded URI of the label's multiscale group (omero-label's entityId 3)."""
+    """Where the label's multiscale group is, as omero-zarr-pixel-buffer resolves an ``lsid``:
+    a plain absolute path or an ``s3://`` / ``https://`` URL, never percent-encoded (``%40``
+    names no file on disk)."""
     path = repository.label_path(label)
     if zarr_base is None:
         store = repository.store_location(repository.image(label.image_id))
-        return (store / "labels" / path).as_uri()
+        return str(store.resolve() / "labels" / path)
     base = zarr_base.rstrip("/")
-    if not is_url(base) and not base.startswith("file://"):
-        return (Path(base).expanduser().resolve() / "labels" / path).as_uri()
-    return f"{base}/labels/{quote(path)}"
+    if is_url(base):
+        return f"{base}/labels/{path}"
+    local = unquote(urlsplit(base).path) if base.startswith("file://") else base
+    return str(Path(local).expanduser().resolve() / "labels" / path)
 
 
 def _check_geometry(image: ReferenceImage, ref: OmeroImage) -> None:

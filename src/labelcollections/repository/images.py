@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,26 +11,24 @@ import numpy as np
 
 from labelcollections.errors import ConflictError, InputError
 from labelcollections.formats.ngff.multiscales import NgffVersion
-from labelcollections.model.geometry import (
-    AXIS_TYPES,
-    NGFF_AXIS_ORDER,
-    image_levels,
-    ngff_axis_order,
-)
+from labelcollections.formats.ngff.omero import omero_metadata
+from labelcollections.model.geometry import AXIS_TYPES, halving_prefix, image_levels
 from labelcollections.model.images import Axis, ReferenceImage
 from labelcollections.model.names import check_name, new_id
 from labelcollections.repository.context import RepositoryContext
 from labelcollections.repository.layout import image_attributes
 from labelcollections.storage.hashing import content_hash
-from labelcollections.storage.locations import looks_like_zarr, normalise
+from labelcollections.storage.locations import join, looks_like_zarr, normalise
 from labelcollections.storage.ome_zarr_store import (
     ImageStore,
+    LevelWriting,
     write_multiscale_group,
+    write_ome_xml,
     write_plain_group,
 )
 from labelcollections.storage.publish import staged_directory
-from labelcollections.storage.pyramid import downsample_image
-from labelcollections.storage.sources import read_pixels
+from labelcollections.storage.sharding import Shards
+from labelcollections.storage.sources import in_ngff_order, read_pixels
 
 
 def add_image(
@@ -40,73 +39,122 @@ def add_image(
     axes: Sequence[str] | None = None,
     scale: Sequence[float] | None = None,
     units: dict[str, str] | None = None,
+    shards: Shards = None,
 ) -> ReferenceImage:
     """Add a reference image from a TIFF/OME-TIFF/.npy file or an array, or register an
-    existing OME-Zarr (path or URL) read-only."""
+    existing OME-Zarr (path or URL) read-only.
+
+    Files are read chunk by chunk and written in one streaming pass (pyramid and content hash
+    included), so images larger than memory can be added. ``axes`` names the source's axes
+    (``zyx``), ``scale`` the pixel size along each of them; ``shards`` see
+    :mod:`labelcollections.storage.sharding`.
+    """
     check_name(name, "image name")
     if any(known.name == name for known, _ in repo.catalog.images()):
         raise ConflictError(name, "image name", "a name not used by another image")
     if isinstance(source, str | Path) and looks_like_zarr(str(source)):
         return _register_image(repo, str(source), name)
-    pixels = read_pixels(source)
-    data = np.asarray(pixels.data)  # reference pixels are held in memory
+    given = read_pixels(source, axes)
+    pixels = in_ngff_order(given)
+    data = pixels.data
     if data.dtype.kind not in "uif" or data.ndim < 2 or data.ndim > 5:
         raise InputError(
             pixels.source, "pixels", f"a 2D to 5D numeric array (got {data.ndim}D {data.dtype})"
         )
-    given_axes = tuple(axes or pixels.axes or NGFF_AXIS_ORDER[5 - data.ndim :])
-    if len(given_axes) != data.ndim:
-        raise InputError(pixels.source, "axes", f"{data.ndim} axis names (got {given_axes})")
-    order = ngff_axis_order(given_axes, pixels.source)
-    data = np.ascontiguousarray(np.transpose(data, order))
-    axis_names = tuple(given_axes[i] for i in order)
-    given_scale = scale or pixels.scale or (1.0,) * data.ndim
-    levels = image_levels(data.shape, axis_names, [given_scale[i] for i in order])
+    axis_names = pixels.axes or ()
+    if scale is not None and len(scale) != data.ndim:
+        raise InputError(pixels.source, "scale", f"{data.ndim} pixel sizes (got {len(scale)})")
+    sizes = dict(zip(given.axes or axis_names, scale, strict=True)) if scale else pixels.sizes
+    reused = halving_prefix([level.shape for level in pixels.levels], axis_names)
+    levels = image_levels(
+        data.shape, axis_names, [sizes.get(axis, 1.0) for axis in axis_names], reused
+    )
     unit_map = units or pixels.units
-    image = ReferenceImage(
+    draft = ReferenceImage(
         id=new_id(),
         name=name,
         axes=tuple(Axis(name=a, type=AXIS_TYPES.get(a), unit=unit_map.get(a)) for a in axis_names),
         dtype=str(data.dtype),
         levels=levels,
-        content_hash=content_hash(data),
+        channels=pixels.channels or None,
     )
-    arrays = [data]
-    for level in levels[1:]:
-        arrays.append(downsample_image(arrays[-1], level.shape))
+    sources: list[Any | None] = [*pixels.levels[: len(reused)]]
+    sources += [None] * (len(levels) - len(sources))
     destination = repo.layout.store_path(name)
     with staged_directory(destination) as staging:
-        write_image_group(repo, staging, arrays, image, "0.5", f"Writing image {name}")
+        image = write_image_group(
+            repo,
+            staging,
+            sources,
+            draft,
+            ImageWriting(title=f"Writing image {name}", shards=shards, ome_xml=pixels.ome_xml),
+        )
     repo.catalog.index_image(image, repo.layout.relative(destination))
     return image
+
+
+@dataclass(frozen=True)
+class ImageWriting:
+    """Options of writing an image group: NGFF version, progress title, shards, the OME-XML
+    to keep beside it, and the content hash the pixels must have (export, import)."""
+
+    title: str
+    ngff: NgffVersion = "0.5"
+    shards: Shards = None
+    ome_xml: str | None = None
+    expected_hash: str | None = None
 
 
 def write_image_group(
     repo: RepositoryContext,
     directory: Path,
-    arrays: Sequence[Any],
+    levels: Sequence[Any | None],
     image: ReferenceImage,
-    ngff: NgffVersion,
-    title: str,
-) -> None:
-    """Write an image's levels and metadata into a new (staged) group, with a progress bar."""
-    with repo.progress.task(title, len(arrays)) as advance:
-        write_multiscale_group(
-            directory,
-            arrays,
-            image.axes,
-            image.levels,
-            ngff,
-            {},
-            image_attributes(image),
-            name=image.name,
-            on_level=lambda done, total: advance(1),
-        )
+    options: ImageWriting,
+) -> ReferenceImage:
+    """Write an image's levels and metadata into a new (staged) group in one streaming pass;
+    return the image with its content hash."""
+    finished: list[ReferenceImage] = []
+
+    def record(digest: str) -> dict[str, Any]:
+        if options.expected_hash not in (None, digest):
+            raise InputError(
+                image.name, "pixels", f"pixels matching the recorded hash {options.expected_hash}"
+            )
+        finished.append(image.model_copy(update={"content_hash": digest}))
+        return image_attributes(finished[0])
+
+    extra = (
+        {"omero": omero_metadata(image.channels, image.dtype or "uint8")} if image.channels else {}
+    )
+    write_multiscale_group(
+        directory,
+        levels,
+        image.axes,
+        image.levels,
+        options.ngff,
+        extra,
+        record,
+        name=image.name,
+        writing=LevelWriting(
+            reduction="mean", shards=options.shards, progress=repo.progress, title=options.title
+        ),
+    )
+    if options.ome_xml is not None:
+        write_ome_xml(directory, options.ome_xml, options.ngff)
+    return finished[0]
 
 
 def _register_image(repo: RepositoryContext, location: str, name: str) -> ReferenceImage:
+    """Register an OME-Zarr image in place: a multiscale group, or the first series of a
+    bioformats2raw-layout store (whose OME-XML is kept)."""
     location = normalise(location)
     store = ImageStore.open(location)
+    ome_xml = store.ome_xml()
+    series = store.image_series()
+    if series is not None:
+        location = join(location, series)
+        store = ImageStore.open(location)
     multiscale = store.multiscale()
     if multiscale is None:
         raise InputError(location, "multiscales", "an OME-Zarr image (a group with multiscales)")
@@ -119,12 +167,15 @@ def _register_image(repo: RepositoryContext, location: str, name: str) -> Refere
         axes=multiscale.axes,
         dtype=multiscale.dtype,
         levels=multiscale.levels,
+        channels=store.channels(),
         source=location,
         content_hash=digest,
     )
     destination = repo.layout.store_path(name)
     with staged_directory(destination) as staging:
         write_plain_group(staging, image_attributes(image), store.ngff_version)
+        if ome_xml is not None:
+            write_ome_xml(staging, ome_xml, store.ngff_version)
     repo.catalog.index_image(image, repo.layout.relative(destination))
     return image
 

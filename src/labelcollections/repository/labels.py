@@ -4,7 +4,6 @@ content hash and instance table computed alongside, then indexed."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -12,7 +11,8 @@ import pyarrow as pa
 
 from labelcollections.errors import ConflictError, InputError
 from labelcollections.formats.ngff.labels import image_label_metadata, image_path_from_label
-from labelcollections.instances import instance_table as measure_instances
+from labelcollections.instances.statistics import StatisticsCollector
+from labelcollections.instances.table import statistics_table
 from labelcollections.model.geometry import (
     check_label_dtype,
     check_label_shape,
@@ -30,9 +30,8 @@ from labelcollections.repository.context import RepositoryContext
 from labelcollections.repository.layout import label_attributes, new_label_path
 from labelcollections.repository.references import image, label_image
 from labelcollections.repository.tables import store_instance_table
-from labelcollections.storage.hashing import content_hash
-from labelcollections.storage.ome_zarr_store import ImageStore
-from labelcollections.storage.pyramid import contiguous, downsample_labels
+from labelcollections.storage.ome_zarr_store import ImageStore, LevelWriting
+from labelcollections.storage.sharding import Shards
 from labelcollections.storage.sources import Pixels, PixelSource, read_pixels
 
 
@@ -49,18 +48,21 @@ def add_labels(
     label_schema: LabelSchema | None = None,
     axes: Sequence[str] | None = None,
     downsampling: Downsampling = "nearest",
+    shards: Shards = None,
 ) -> LabelImage:
     """Add a label image of ``image_name`` to ``collection`` (created when new).
 
-    The pixels must be integers with the image's shape (or 1 in an irrelevant axis). The
-    pyramid gets the image's number of levels; content hashes go into the provenance.
+    The pixels must be integers with the image's shape (or 1 in an irrelevant axis, e.g. the
+    channel axis). ``axes`` names the source's axes (``zyx``). The pixels are read once, chunk
+    by chunk: the pyramid (the image's number of levels), the content hash (into the
+    provenance) and the instance table are made in the same pass, in bounded memory.
     """
     reference = image(repo, image_name)
     check_display_name(collection, "collection name")
     check_display_name(name, "label image name")
     check_name(version, "label image version")
-    pixels = read_pixels(source)
-    data = _aligned_pixels(pixels, axes, reference)
+    pixels = read_pixels(source, axes)
+    data = _aligned_pixels(pixels, reference)
     label_type = LabelType(label_type)
     known = repo.catalog.label_images(reference.id)
     key = f"{name}@{version}"
@@ -88,7 +90,7 @@ def add_labels(
     )
     store = repo.store(reference, writable=True)
     label_path = new_label_path(draft, (path for _, path in known))
-    label, table = _write_label_group(repo, store, draft, data, label_path, pixels.source)
+    label, table = _write_label_group(repo, store, draft, data, label_path, pixels.source, shards)
     record = store_instance_table(repo, store, label, label_path, table)
     updated = collection_or_new(
         reference, collection, provenance, repo.catalog.collections(reference.id)
@@ -104,16 +106,16 @@ def label_images(repo: RepositoryContext, image_name: str | None = None) -> list
     return [label for label, _ in repo.catalog.label_images(image_id)]
 
 
-def _aligned_pixels(pixels: Pixels, axes: Sequence[str] | None, reference: ReferenceImage) -> Any:
+def _aligned_pixels(pixels: Pixels, reference: ReferenceImage) -> Any:
     """The label pixels in the reference image's axis order and dimensionality (lazily for
-    Zarr and dask sources), after checking their type and shape."""
+    file, Zarr and dask sources), after checking their type and shape."""
     check_label_dtype(str(pixels.data.dtype), pixels.source)
     order, covered = label_axes_order(
-        axes or pixels.axes, pixels.data.ndim, reference.axis_names, pixels.source
+        pixels.axes, pixels.data.ndim, reference.axis_names, pixels.source
     )
     shape = expanded_shape([pixels.data.shape[i] for i in order], covered, reference.axis_names)
     check_label_shape(shape, reference.shape, reference.axis_names, pixels.source)
-    return np.transpose(pixels.data, order).reshape(shape)
+    return pixels.data.transpose(order).reshape(shape)
 
 
 def _write_label_group(
@@ -123,47 +125,41 @@ def _write_label_group(
     data: Any,
     label_path: str,
     source: str,
+    shards: Shards,
 ) -> tuple[LabelImage, pa.Table]:
     """Publish the label group of ``draft``: its pyramid, then its metadata with the content
-    hash. The hash and the instance table are computed beside the pyramid and the compression;
-    the hash is waited for only when the metadata is written, after the arrays."""
+    hash. The hash and the instance statistics are computed in the same pass as the pyramid."""
     finished: list[LabelImage] = []
-    with ThreadPoolExecutor(max_workers=2) as workers:
-        pending_hash = workers.submit(content_hash, data)
-        pending_table = workers.submit(
-            measure_instances,
-            data,
-            label_image_id=draft.id,
-            axes=draft.axes,
-            level=draft.levels[0],
-            label_schema=draft.label_schema,
+    statistics = StatisticsCollector(len(draft.axes), np.dtype(data.dtype))
+
+    def record(digest: str) -> dict[str, Any]:
+        if draft.provenance.content_hash not in (None, digest):
+            raise InputError(source, "provenance.content_hash", f"the hash of the pixels, {digest}")
+        update = {"content_hash": digest}
+        finished.append(
+            draft.model_copy(update={"provenance": draft.provenance.model_copy(update=update)})
         )
+        return label_attributes(finished[0])
 
-        def record() -> dict[str, Any]:
-            digest = pending_hash.result()
-            if draft.provenance.content_hash not in (None, digest):
-                raise InputError(
-                    source, "provenance.content_hash", f"the hash of the pixels, {digest}"
-                )
-            update = {"content_hash": digest}
-            finished.append(
-                draft.model_copy(update={"provenance": draft.provenance.model_copy(update=update)})
-            )
-            return label_attributes(finished[0])
-
-        arrays = [contiguous(data)]
-        for level in draft.levels[1:]:
-            arrays.append(downsample_labels(arrays[-1], level.shape, draft.downsampling))
-        with repo.progress.task(f"Writing labels {label_path}", len(arrays)) as advance:
-            store.add_label_group(
-                label_path,
-                arrays,
-                draft.axes,
-                draft.levels,
-                image_label_metadata(
-                    draft.label_schema, store.ngff_version, image_path_from_label(label_path)
-                ),
-                record,
-                on_level=lambda done, total: advance(1),
-            )
-        return finished[0], pending_table.result()
+    store.add_label_group(
+        label_path,
+        [data, *(None for _ in draft.levels[1:])],
+        draft.axes,
+        draft.levels,
+        image_label_metadata(
+            draft.label_schema, store.ngff_version, image_path_from_label(label_path)
+        ),
+        record,
+        LevelWriting(
+            reduction=draft.downsampling,
+            observers=(statistics.add,),
+            shards=shards,
+            progress=repo.progress,
+            title=f"Writing labels {label_path}",
+        ),
+    )
+    label = finished[0]
+    table = statistics_table(
+        statistics.result(), label.id, label.axes, label.levels[0], label.label_schema
+    )
+    return label, table

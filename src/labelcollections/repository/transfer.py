@@ -4,9 +4,10 @@ export to OME-Zarr, import from OME-Zarr, and writing what was pulled from elsew
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import zarr
 
@@ -24,7 +25,7 @@ from labelcollections.model.names import check_display_name
 from labelcollections.model.vocabulary import LabelType
 from labelcollections.repository.collections import write_collection
 from labelcollections.repository.context import RepositoryContext
-from labelcollections.repository.images import images, write_image_group
+from labelcollections.repository.images import ImageWriting, images, write_image_group
 from labelcollections.repository.layout import flat_paths, label_attributes
 from labelcollections.repository.pixels import image_levels
 from labelcollections.repository.references import image
@@ -33,11 +34,13 @@ from labelcollections.storage.importing import ImportPlan, PlannedLabel, Planned
 from labelcollections.storage.locations import ZIPPED_SUFFIX, is_url, looks_like_zarr, normalise
 from labelcollections.storage.ome_zarr_store import (
     ImageStore,
+    LevelWriting,
     join_key,
     write_multiscale_group,
     write_plain_group,
 )
 from labelcollections.storage.publish import STAGING_PREFIX, staged_directory
+from labelcollections.storage.sharding import Shards
 from labelcollections.storage.tables import read_table, table_attributes, table_names, write_table
 from labelcollections.storage.zipped import write_zipped
 
@@ -58,22 +61,25 @@ def export(
     ngff: NgffVersion = "0.5",
     *,
     overwrite: bool = False,
+    shards: Shards = None,
 ) -> Path:
-    """Write one image with all its labels, collection documents and tables to a new OME-Zarr,
-    in the flat label layout (``labels/<slug>``) every reader of today follows; a destination
-    ending ``.ozx`` gets one zipped file (NGFF RFC-9). ``overwrite`` replaces an earlier export
-    there, once the new one is complete."""
+    """Write one image with all its labels, collection documents, tables and OME-XML to a new
+    OME-Zarr, in the flat label layout (``labels/<slug>``) every reader of today follows; a
+    destination ending ``.ozx`` gets one zipped file (NGFF RFC-9). ``overwrite`` replaces an
+    earlier export there, once the new one is complete. Every array is streamed chunk by chunk
+    (into ``shards``, see :mod:`labelcollections.storage.sharding`), its content hash checked
+    on the way."""
     reference = image(repo, image_name)
     target = _export_target(repo, destination, overwrite)
     if target.suffix.lower() == ZIPPED_SUFFIX:
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=STAGING_PREFIX, dir=target.parent) as scratch:
             folder = Path(scratch)
-            _write_export(repo, reference, folder, ngff)
+            _write_export(repo, reference, folder, ngff, shards)
             write_zipped(folder, target, ngff)
     else:
         with staged_directory(target, replace=overwrite) as staging:
-            _write_export(repo, reference, staging, ngff)
+            _write_export(repo, reference, staging, ngff, shards)
     return target
 
 
@@ -98,10 +104,15 @@ def _export_target(repo: RepositoryContext, destination: str | Path, overwrite: 
 
 
 def _write_export(
-    repo: RepositoryContext, reference: ReferenceImage, folder: Path, ngff: NgffVersion
+    repo: RepositoryContext,
+    reference: ReferenceImage,
+    folder: Path,
+    ngff: NgffVersion,
+    shards: Shards,
 ) -> None:
     """Write the export of ``reference`` into the empty ``folder``."""
     stored = repo.catalog.label_images(reference.id)
+    source_store = repo.store(reference)
     paths = flat_paths(stored)
     exported_labels = [(label, paths[label.id]) for label, _ in stored]
     write_image_group(
@@ -109,27 +120,32 @@ def _write_export(
         folder,
         image_levels(repo, reference),
         reference.model_copy(update={"source": None}),
-        ngff,
-        f"Exporting image {reference.name}",
+        ImageWriting(
+            title=f"Exporting image {reference.name}",
+            ngff=ngff,
+            shards=shards,
+            ome_xml=source_store.ome_xml(),
+            expected_hash=reference.content_hash,
+        ),
     )
-    source_store = repo.store(reference)
-    with repo.progress.task("Exporting labels", len(stored)) as advance:
-        for label, path in stored:
-            write_multiscale_group(
-                folder / "labels" / paths[label.id],
-                [source_store.array(join_key("labels", path, lv.path)) for lv in label.levels],
-                label.axes,
-                label.levels,
-                ngff,
-                {
-                    "image-label": image_label_metadata(
-                        label.label_schema, ngff, image_path_from_label(paths[label.id])
-                    )
-                },
-                label_attributes(label),
-                name=paths[label.id],
-            )
-            advance(1)
+    for label, path in stored:
+        write_multiscale_group(
+            folder / "labels" / paths[label.id],
+            [source_store.array(join_key("labels", path, lv.path)) for lv in label.levels],
+            label.axes,
+            label.levels,
+            ngff,
+            {
+                "image-label": image_label_metadata(
+                    label.label_schema, ngff, image_path_from_label(paths[label.id])
+                )
+            },
+            _checked_label_attributes(label),
+            name=paths[label.id],
+            writing=LevelWriting(
+                shards=shards, progress=repo.progress, title=f"Exporting labels {path}"
+            ),
+        )
     exported = ImageStore(str(folder), zarr.open_group(str(folder), mode="r+"), True)
     write_plain_group(folder / "labels", labels_group_metadata(list(paths.values()), ngff), ngff)
     for collection in repo.catalog.collections(reference.id):
@@ -137,6 +153,19 @@ def _write_export(
     for name in table_names(source_store):
         moved, attributes = relocated_table(name, table_attributes(source_store, name), paths)
         write_table(exported, moved, read_table(source_store, name), attributes, ngff)
+
+
+def _checked_label_attributes(label: LabelImage) -> Callable[[str], dict[str, Any]]:
+    """Our attributes of a label group being copied, once its pixels proved to be the
+    recorded ones."""
+
+    def attributes(digest: str) -> dict[str, Any]:
+        recorded = label.provenance.content_hash
+        if recorded not in (None, digest):
+            raise InputError(label.key, "pixels", f"pixels matching the recorded hash {recorded}")
+        return label_attributes(label)
+
+    return attributes
 
 
 def import_store(
@@ -178,7 +207,15 @@ def _apply_import(repo: RepositoryContext, plan: ImportPlan) -> ImportResult:
     stored = [(planned.label, planned.path) for planned in labels]
     with staged_directory(destination) as staging:
         write_image_group(
-            repo, staging, plan.image_arrays, reference, "0.5", f"Importing image {reference.name}"
+            repo,
+            staging,
+            plan.image_arrays,
+            reference,
+            ImageWriting(
+                title=f"Importing image {reference.name}",
+                ome_xml=plan.ome_xml,
+                expected_hash=reference.content_hash,
+            ),
         )
         store = ImageStore(str(staging), zarr.open_group(str(staging), mode="r+"), True)
         paths = {label.id: path for label, path in stored}
@@ -232,7 +269,13 @@ def _merge_import(
             )
     merged = _merged_collections(repo, reference, plan.collections)
     store = repo.store(reference, writable=True)
-    tables = _write_planned_labels(repo, store, new)
+    paths = {planned.label.id: planned.path for planned in new}
+    arriving = [
+        planned
+        for planned in plan.tables
+        if table_record(planned.name, planned.attributes, planned.table).label_image_id in paths
+    ]
+    tables = _write_planned_labels(repo, store, new, _relocated(arriving, paths))
     everything = [*stored, *((planned.label, planned.path) for planned in new)]
     for collection in merged:
         write_collection(store, collection, reference, everything)
@@ -270,20 +313,23 @@ def _write_planned_labels(
 ) -> list[TableRecord]:
     """Write label images exactly as planned, with their tables (instance tables computed
     where none came along); return the tables for the catalog."""
-    with repo.progress.task("Importing labels", len(labels)) as advance:
-        for planned in labels:
-            label = planned.label
-            store.add_label_group(
-                planned.path,
-                planned.arrays,
-                label.axes,
-                label.levels,
-                image_label_metadata(
-                    label.label_schema, store.ngff_version, image_path_from_label(planned.path)
-                ),
-                label_attributes(label),
-            )
-            advance(1)
+    for planned in labels:
+        label = planned.label
+        store.add_label_group(
+            planned.path,
+            planned.arrays,
+            label.axes,
+            label.levels,
+            image_label_metadata(
+                label.label_schema, store.ngff_version, image_path_from_label(planned.path)
+            ),
+            _checked_label_attributes(label),
+            LevelWriting(
+                reduction=label.downsampling,
+                progress=repo.progress,
+                title=f"Importing labels {planned.path}",
+            ),
+        )
     tables = []
     for planned_table in planned_tables:
         write_table(store, planned_table.name, planned_table.table, planned_table.attributes)

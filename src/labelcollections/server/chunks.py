@@ -5,9 +5,9 @@ outlines, and single pixels under the pointer. Without a cache each request woul
 the same chunk again; with it a chunk is decoded once while it is being looked at.
 
 Chunks of local arrays with the codecs the repository writes (Blosc or Zstd, in C order) are
-decoded straight from their files with numcodecs: Zarr's own read path costs about a
-millisecond per call on top of the decoding, as much as the rest of a tile. Anything else
-(remote stores, sharding, other codecs) is read through Zarr.
+decoded straight from their files with numcodecs, or from their place in a shard file: Zarr's
+own read path costs about a millisecond per call on top of the decoding, as much as the rest of
+a tile. Anything else (remote stores, other codecs) is read through Zarr.
 """
 
 from __future__ import annotations
@@ -22,7 +22,15 @@ from typing import Any
 import numpy as np
 import zarr
 from numcodecs import Blosc, Zstd
-from zarr.codecs import BloscCodec, BytesCodec, ZstdCodec
+from zarr.codecs import (
+    BloscCodec,
+    BytesCodec,
+    Crc32cCodec,
+    Endian,
+    ShardingCodec,
+    ShardingCodecIndexLocation,
+    ZstdCodec,
+)
 
 from labelcollections.storage.ome_zarr_store import ZarrArray
 
@@ -118,7 +126,8 @@ def _within(selection: Selection, index: tuple[int, ...], chunk_shape: Sequence[
 
 
 def chunk_decoder(array: ZarrArray) -> ChunkDecoder:
-    """How to decode one chunk of ``array``: from its file if possible, else through Zarr."""
+    """How to decode one chunk of ``array``: from its file (or its place in a shard file) if
+    possible, else through Zarr."""
     shape, chunks = tuple(array.shape), tuple(array.chunks)
 
     def extent(index: tuple[int, ...]) -> tuple[slice, ...]:
@@ -127,21 +136,21 @@ def chunk_decoder(array: ZarrArray) -> ChunkDecoder:
             for i, size, n in zip(index, chunks, shape, strict=True)
         )
 
-    codec = _file_codec(array)
     store = array.store_path.store
+    sharding = _sharding(array)
+    codec = _file_codec(array)
     if codec is None or not isinstance(store, zarr.storage.LocalStore):
         return lambda index: np.asarray(array[extent(index)])
     folder = Path(store.root) / array.store_path.path
-    metadata = array.metadata
-    stored = np.dtype(metadata.dtype.to_native_dtype())
+    stored = np.dtype(array.metadata.dtype.to_native_dtype())
     native = stored.newbyteorder("=")
     fill = array.fill_value
+    read = _chunk_bytes(array, folder) if sharding is None else _ShardReader(array, folder)
 
     def decode(index: tuple[int, ...]) -> np.ndarray:
         cut = tuple(slice(0, part.stop - part.start) for part in extent(index))
-        try:
-            data = (folder / metadata.encode_chunk_key(index)).read_bytes()
-        except FileNotFoundError:
+        data = read(index)
+        if data is None:
             return np.full([part.stop for part in cut], fill, dtype=native)
         pixels = np.frombuffer(codec.decode(data), dtype=stored).reshape(chunks)[cut]
         return pixels.astype(native, copy=False)
@@ -149,15 +158,98 @@ def chunk_decoder(array: ZarrArray) -> ChunkDecoder:
     return decode
 
 
+def _chunk_bytes(array: ZarrArray, folder: Path) -> Callable[[tuple[int, ...]], bytes | None]:
+    """The bytes of a chunk's own file (None where the chunk was never written)."""
+
+    def read(index: tuple[int, ...]) -> bytes | None:
+        try:
+            return (folder / array.metadata.encode_chunk_key(index)).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    return read
+
+
+class _ShardReader:
+    """The bytes of a chunk inside its shard file, found through the shard's index.
+
+    The Zarr v3 sharding format puts an index of (offset, length) per chunk at the end of each
+    shard file; it is read once per shard and kept, so each chunk costs one seek and one read,
+    as an unsharded chunk costs one file read.
+    """
+
+    EMPTY = 2**64 - 1
+    CHECKSUM_BYTES = 4
+
+    def __init__(self, array: ZarrArray, folder: Path) -> None:
+        self.array = array
+        self.folder = folder
+        shards = tuple(array.shards or array.chunks)
+        self.per_shard = tuple(s // c for s, c in zip(shards, array.chunks, strict=True))
+        self.index_bytes = 16 * int(np.prod(self.per_shard)) + self.CHECKSUM_BYTES
+        self._indices: dict[tuple[int, ...], np.ndarray | None] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, index: tuple[int, ...]) -> bytes | None:
+        shard = tuple(i // n for i, n in zip(index, self.per_shard, strict=True))
+        within = tuple(i % n for i, n in zip(index, self.per_shard, strict=True))
+        path = self.folder / self.array.metadata.encode_chunk_key(shard)
+        with self._lock:
+            known = shard in self._indices
+            table = self._indices.get(shard)
+        if not known:
+            table = self._read_index(path)
+            with self._lock:
+                self._indices[shard] = table
+        if table is None:
+            return None
+        offset, length = (int(v) for v in table[within])
+        if offset == self.EMPTY:
+            return None
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            return handle.read(length)
+
+    def _read_index(self, path: Path) -> np.ndarray | None:
+        try:
+            with path.open("rb") as handle:
+                handle.seek(-self.index_bytes, 2)
+                raw = handle.read(self.index_bytes)
+        except FileNotFoundError:
+            return None
+        entries = np.frombuffer(raw[: -self.CHECKSUM_BYTES], dtype="<u8")
+        return entries.reshape(*self.per_shard, 2)
+
+
+def _sharding(array: ZarrArray) -> ShardingCodec | None:
+    """The sharding codec of a v3 array whose shard index sits at the end of each shard file
+    in the default encoding (little-endian, CRC32C), else None."""
+    codecs: tuple[Any, ...] = tuple(getattr(array.metadata, "codecs", ()))
+    if len(codecs) != 1 or not isinstance(codecs[0], ShardingCodec):
+        return None
+    sharding: ShardingCodec = codecs[0]
+    index_codecs: tuple[Any, ...] = tuple(sharding.index_codecs)
+    plain_index = (
+        sharding.index_location == ShardingCodecIndexLocation.end
+        and len(index_codecs) == 2
+        and isinstance(index_codecs[0], BytesCodec)
+        and index_codecs[0].endian in (None, Endian.little)
+        and isinstance(index_codecs[1], Crc32cCodec)
+    )
+    return sharding if plain_index else None
+
+
 def _file_codec(array: ZarrArray) -> Any:
-    """The numcodecs codec that decodes the array's chunk files, if that is all they need."""
+    """The numcodecs codec that decodes the array's chunk bytes (in their own files or in
+    shards), if that is all they need."""
     metadata = array.metadata
     if metadata.zarr_format == 2:
         plain = metadata.filters is None and metadata.order == "C"
         return (
             metadata.compressor if plain and isinstance(metadata.compressor, Blosc | Zstd) else None
         )
-    codecs = metadata.codecs
+    sharding = _sharding(array)
+    codecs: tuple[Any, ...] = tuple(sharding.codecs if sharding is not None else metadata.codecs)
     if len(codecs) != 2 or not isinstance(codecs[0], BytesCodec):
         return None
     if isinstance(codecs[1], BloscCodec):

@@ -1,11 +1,14 @@
 """Reading and writing pixels, OME-Zarr stores and tables, locally or at a URL.
 
 ``ome_zarr_store``  one OME-Zarr store of an image with its labels and collection documents
+``streaming``       writing every level of a multiscale in one pass over level 0, in bounded memory
+``sharding``        Zarr v3 shard shapes: ``--shards`` and the default rule
 ``publish``         write aside, then publish by one rename (nothing half-written is visible)
 ``pyramid``         coarser levels of images (means) and labels (nearest or mode)
-``regions``         chunk-aligned regions and parallel chunk writes
+``regions``         bands of chunk rows read ahead, and parallel chunk writes
 ``hashing``         content hashes of pixels, in bounded memory
-``sources``         label and image pixels from files and arrays (``tiff`` for TIFF/OME-TIFF)
+``sources``         label and image pixels from files and arrays, read lazily (``tiff`` for every
+                    kind of TIFF, through tifffile's Zarr interface)
 ``tables``          per-instance tables stored in a store; ``table_sources`` reads user tables
 ``importing``       planning the import of an OME-Zarr store (ours or third-party)
 ``validation``      ``validate``: RFC-8 documents and OME-Zarr stores
@@ -21,7 +24,9 @@ from labelcollections.storage import (
     publish,
     pyramid,
     regions,
+    sharding,
     sources,
+    streaming,
     table_sources,
     tables,
     tiff,
@@ -37,7 +42,9 @@ __all__ = [
     "publish",
     "pyramid",
     "regions",
+    "sharding",
     "sources",
+    "streaming",
     "table_sources",
     "tables",
     "tiff",

@@ -12,13 +12,11 @@ from __future__ import annotations
 import hashlib
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-from labelcollections.model.geometry import chunk_shape
-from labelcollections.storage.regions import chunk_row_regions
+from labelcollections.storage.regions import band_rows, chunk_row_regions, read_ahead
 
 BLOCK_BYTES = 32 * 1024 * 1024
 """Largest block converted at once when an in-memory array's bytes need reordering."""
@@ -29,11 +27,12 @@ def content_hash(array: Any) -> str:
     digest = hashlib.sha256()
     blocks = _memory_blocks(array) if isinstance(array, np.ndarray) else _stored_blocks(array)
     for block in blocks:
-        digest.update(_little_endian_bytes(block))
+        digest.update(little_endian_bytes(block))
     return f"sha256:{digest.hexdigest()}"
 
 
-def _little_endian_bytes(block: np.ndarray) -> memoryview:
+def little_endian_bytes(block: np.ndarray) -> memoryview:
+    """The bytes a content hash reads: little-endian, C order."""
     little = block.astype(block.dtype.newbyteorder("<"), copy=False)
     return np.ascontiguousarray(little).data
 
@@ -51,20 +50,9 @@ def _memory_blocks(array: np.ndarray) -> Iterator[np.ndarray]:
 
 
 def _stored_blocks(array: Any) -> Iterator[np.ndarray]:
-    """Slabs of whole chunk rows, each read (decoded) while the previous one is hashed."""
-    regions = iter(chunk_row_regions(array.shape, chunk_shape(array)))
-    with ThreadPoolExecutor(max_workers=1) as reader:
-        region = next(regions, None)
-        ahead = reader.submit(_read, array, region) if region is not None else None
-        while ahead is not None:
-            block = ahead.result()
-            region = next(regions, None)
-            ahead = reader.submit(_read, array, region) if region is not None else None
-            yield block
-
-
-def _read(array: Any, region: tuple[Any, ...]) -> np.ndarray:
-    return np.asarray(array[region])
+    """Bands of whole chunk rows, each read (decoded) while the previous one is hashed."""
+    for _, block in read_ahead(array, chunk_row_regions(array.shape, band_rows(array))):
+        yield block
 
 
 def _is_little_endian(dtype: np.dtype[Any]) -> bool:

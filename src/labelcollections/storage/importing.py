@@ -3,7 +3,9 @@
 Two kinds of store are understood: those written by ``export`` (restored exactly, ids and all)
 and third-party ones, either an NGFF image with a ``labels`` group or a draft-RFC-8 collection
 root whose nodes point at an image and its label images (as early collection prototypes wrote
-them, with bare string paths). Everything is read and checked before anything is written.
+them, with bare string paths). Metadata is read and checked here, before anything is written;
+pixels are read while they are copied, and each copy checks its content hash against the
+record before it is published (see ``repository.transfer``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from labelcollections.errors import InputError
@@ -30,7 +31,6 @@ from labelcollections.model.provenance import Provenance, utc_now
 from labelcollections.model.vocabulary import LabelType, Method
 from labelcollections.storage.hashing import content_hash
 from labelcollections.storage.ome_zarr_store import OUR_KEY, ImageStore, join_key
-from labelcollections.storage.pyramid import downsample_labels
 from labelcollections.storage.tables import read_table, table_attributes, table_names
 
 LABEL_VOXEL_TYPES = {"labels", "label", "segmentation"}
@@ -64,6 +64,7 @@ class ImportPlan:
     labels: tuple[PlannedLabel, ...]
     collections: tuple[LabelCollection, ...]
     tables: tuple[PlannedTable, ...] = ()
+    ome_xml: str | None = None
 
 
 def plan_import(
@@ -80,7 +81,6 @@ def _plan_own_store(store: ImageStore, name: str | None) -> ImportPlan:
     if name is not None:
         image = ReferenceImage.model_validate({**image.model_dump(), "name": name})
     image_arrays = [store.array(level.path) for level in image.levels]
-    _check_hash(store, "image", image_arrays[0], image.content_hash)
     labels = []
     for path in store.label_paths():
         record = (
@@ -90,7 +90,6 @@ def _plan_own_store(store: ImageStore, name: str | None) -> ImportPlan:
             raise InputError(store.location, f"labels/{path}", "a label image written by export")
         label = LabelImage.model_validate(record)
         arrays = [store.array(join_key("labels", path, level.path)) for level in label.levels]
-        _check_hash(store, f"labels/{path}", arrays[0], label.provenance.content_hash)
         labels.append(PlannedLabel(label, path, arrays))
     label_ids = {planned.label.id for planned in labels}
     collections = []
@@ -105,12 +104,9 @@ def _plan_own_store(store: ImageStore, name: str | None) -> ImportPlan:
         PlannedTable(name, table_attributes(store, name), read_table(store, name))
         for name in table_names(store)
     )
-    return ImportPlan(image, image_arrays, tuple(labels), tuple(collections), tables)
-
-
-def _check_hash(store: ImageStore, what: str, array: Any, recorded: str | None) -> None:
-    if recorded is not None and content_hash(array) != recorded:
-        raise InputError(store.location, what, f"pixels matching the recorded hash {recorded}")
+    return ImportPlan(
+        image, image_arrays, tuple(labels), tuple(collections), tables, store.ome_xml()
+    )
 
 
 def _plan_foreign_store(
@@ -120,8 +116,10 @@ def _plan_foreign_store(
     if ome.get("type") == "collection":
         image_path, label_nodes = _collection_root_layout(store, ome)
     else:
-        image_path = ""
-        label_nodes = [(join_key("labels", p), {}) for p in store.label_paths()]
+        image_path = store.image_series() or ""
+        label_nodes = [
+            (join_key(image_path, "labels", p), {}) for p in store.label_paths(image_path)
+        ]
     multiscale = store.multiscale(image_path)
     if multiscale is None:
         raise InputError(store.location, "multiscales", "an OME-Zarr image or a collection of one")
@@ -133,6 +131,7 @@ def _plan_foreign_store(
         axes=multiscale.axes,
         dtype=multiscale.dtype,
         levels=multiscale.levels,
+        channels=store.channels(image_path),
         content_hash=content_hash(image_arrays[0]),
     )
     labels = tuple(
@@ -155,7 +154,7 @@ def _plan_foreign_store(
                 members=tuple(planned.label.id for planned in labels),
             ),
         )
-    return ImportPlan(image, image_arrays, labels, collections)
+    return ImportPlan(image, image_arrays, labels, collections, ome_xml=store.ome_xml())
 
 
 def _foreign_label(
@@ -181,13 +180,9 @@ def _foreign_label(
     )
     levels = label_levels(shape, image.levels)
     stored = [store.array(join_key(path, level.path)) for level in multiscale.levels]
-    arrays: list[Any]
-    if [tuple(a.shape) for a in stored] == [level.shape for level in levels]:
-        arrays = stored
-    else:
-        arrays = [np.asarray(level0[...])]
-        for level in levels[1:]:
-            arrays.append(downsample_labels(arrays[-1], level.shape))
+    arrays: list[Any] = stored
+    if [tuple(a.shape) for a in stored] != [level.shape for level in levels]:
+        arrays = [level0, *(None for _ in levels[1:])]  # rebuilt from level 0 while copying
     label = LabelImage(
         id=new_id(),
         name=safe_name(PurePosixPath(path).name),

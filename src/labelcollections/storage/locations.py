@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import posixpath
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from urllib.parse import urlsplit
 import fsspec
 
 from labelcollections.errors import InputError, NotFoundError
+from labelcollections.model.parsing import parse_json
 
 
 def is_url(location: str) -> bool:
@@ -52,21 +52,23 @@ def join(location: str, *parts: str) -> str:
 
 
 def read_json(location: str) -> Any:
-    """The parsed JSON at ``location``; a missing or malformed file is an :class:`InputError`."""
+    """The parsed JSON at ``location``, read strictly (:func:`parse_json`); a missing,
+    unreadable or malformed file is an :class:`InputError`."""
+    return parse_json(read_text(location), location)
+
+
+def read_text(location: str) -> str:
+    """The UTF-8 text at a path or URL; a missing file is a :class:`NotFoundError`."""
     try:
         if is_url(location):
             with fsspec.open(location, "rt", encoding="utf-8") as handle:
-                return json.load(handle)
-        with open(location, encoding="utf-8") as handle:
-            return json.load(handle)
+                text: str = handle.read()
+                return text
+        return Path(location).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise NotFoundError(location, "file", "an existing file") from None
-    except json.JSONDecodeError as error:
-        raise InputError(
-            location, f"line {error.lineno} column {error.colno}", f"valid JSON ({error.msg})"
-        ) from None
-    except OSError as error:
-        raise InputError(location, "file", f"a readable file ({error})") from None
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise InputError(location, "file", f"a readable UTF-8 file ({error})") from None
 
 
 def list_json_files(location: str) -> list[str]:

@@ -36,21 +36,38 @@ from labelcollections.formats.ngff.multiscales import (
     ome_attributes,
     parse_multiscales,
 )
-from labelcollections.model.images import Axis, Level
-from labelcollections.storage.locations import is_url, join, list_json_files, read_json
-from labelcollections.storage.publish import staged_directory, write_json_atomic
-from labelcollections.storage.regions import ChunkWriter, copy_array
+from labelcollections.formats.ngff.omero import channels_from_omero
+from labelcollections.formats.ome_xml import METADATA_FILE, OME_GROUP
+from labelcollections.model.images import Axis, Channel, Level
+from labelcollections.progress import Progress, SilentProgress
+from labelcollections.storage.locations import is_url, join, list_json_files, read_json, read_text
+from labelcollections.storage.publish import staged_directory, write_json_atomic, write_text_atomic
+from labelcollections.storage.pyramid import Reduction
+from labelcollections.storage.sharding import Shards, shard_shape
+from labelcollections.storage.streaming import Observer, pass_length, write_levels
 
 OUR_KEY = "labelcollections"
+BIOFORMATS2RAW_KEY = "bioformats2raw.layout"
 ZarrArray: TypeAlias = "zarr.Array[Any]"
 CHUNK_SIZE = 1024
 BLOSC: dict[str, Any] = {"cname": "lz4", "clevel": 5, "shuffle": "shuffle"}
 """Blosc with lz4: numcodecs' default, and the fastest to decode when viewers fetch tiles."""
-LevelWriter = Callable[[int, int], None]
-"""Progress callback: (levels written, levels in all)."""
-Attributes = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
-"""Our attributes of a group, or a function giving them once its arrays are written (so that
-what is computed alongside the write, such as the content hash, can go in)."""
+Attributes = Mapping[str, Any] | Callable[[str], Mapping[str, Any]]
+"""Our attributes of a group, or a function giving them from the content hash of level 0 once
+the arrays are written (the hash is computed during the write)."""
+
+
+@dataclass(frozen=True)
+class LevelWriting:
+    """How the levels of a multiscale are written: how a level is reduced to the next, who
+    sees the chunks of level 0 on the way (e.g. the instance statistics), how levels are
+    sharded, and where progress goes."""
+
+    reduction: Reduction = "nearest"
+    observers: Sequence[Observer] = ()
+    shards: Shards = None
+    progress: Progress | None = None
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,52 +88,71 @@ def chunks_for(shape: Sequence[int], axes: Sequence[str]) -> tuple[int, ...]:
 
 def write_multiscale_group(
     directory: Path,
-    levels: Sequence[np.ndarray | ZarrArray],
+    levels: Sequence[Any | None],
     axes: Sequence[Axis],
     level_meta: Sequence[Level],
     version: NgffVersion,
     extra_ome: Mapping[str, Any],
     our_attributes: Attributes | None,
     name: str,
-    on_level: LevelWriter | None = None,
-) -> None:
-    """Write a complete multiscale group (arrays first, metadata last) into an empty directory."""
+    writing: LevelWriting | None = None,
+) -> str:
+    """Write a complete multiscale group (arrays first, metadata last) into an empty directory
+    in one streaming pass; return the content hash of level 0.
+
+    ``levels[i]`` is the pixels of level i (numpy, Zarr or dask), or None for a level reduced
+    from the one above (see :class:`LevelWriting`).
+    """
+    how = writing or LevelWriting()
     zarr_format: Literal[2, 3] = 3 if version == "0.5" else 2
+    if zarr_format == 2 and how.shards:
+        raise InputError(name, "shards", "NGFF 0.5 (Zarr v3) for sharding, or no --shards")
     group = zarr.open_group(str(directory), mode="w", zarr_format=zarr_format)
     axis_names = [axis.name for axis in axes]
-    # All levels share one pool of chunk writers: while the last chunks of a level are being
-    # compressed, the next (smaller) levels already fill the idle threads.
-    with ChunkWriter() as writer:
-        pending = []
-        for data, meta in zip(levels, level_meta, strict=True):
-            array = _create_array(group, meta.path, data, axis_names, zarr_format)
-            pending.append(copy_array(array, data, keep=_holds_data, writer=writer))
-        for index, copy in enumerate(pending):
-            copy.wait()
-            if on_level is not None:
-                on_level(index + 1, len(levels))
+    source = levels[0]
+    if source is None:
+        raise ValueError("level 0 needs pixels")
+    data_type = np.dtype(source.dtype).newbyteorder("=")
+    arrays = [
+        _create_array(group, meta.path, meta.shape, data_type, axis_names, zarr_format, how.shards)
+        for meta in level_meta
+    ]
+    title = how.title or f"Writing {name}"
+    with (how.progress or SilentProgress()).task(title, pass_length(arrays, levels)) as advance:
+        digest = write_levels(
+            arrays,
+            levels,
+            how.reduction,
+            keep=_holds_data,
+            observers=how.observers,
+            advance=advance,
+        )
     content = {"multiscales": multiscales_metadata(name, axes, level_meta, version), **extra_ome}
     attributes: dict[str, Any] = dict(group_attributes(content, version))
     if our_attributes is not None:
-        ours = our_attributes() if callable(our_attributes) else our_attributes
+        ours = our_attributes(digest) if callable(our_attributes) else our_attributes
         attributes[OUR_KEY] = dict(ours)
     group.attrs.update(attributes)
+    return digest
 
 
 def _create_array(
     group: zarr.Group,
     name: str,
-    data: np.ndarray | ZarrArray,
+    shape: Sequence[int],
+    dtype: np.dtype[Any],
     axis_names: list[str],
     zarr_format: int,
+    shards: Shards,
 ) -> ZarrArray:
-    chunks = chunks_for(data.shape, axis_names)
+    chunks = chunks_for(shape, axis_names)
     if zarr_format == 3:
         return group.create_array(
             name,
-            shape=data.shape,
-            dtype=data.dtype,
+            shape=tuple(shape),
+            dtype=dtype,
             chunks=chunks,
+            shards=shard_shape(shape, chunks, axis_names, shards),
             compressors=BloscCodec(**BLOSC),
             dimension_names=axis_names,
             fill_value=0,
@@ -124,8 +160,8 @@ def _create_array(
         )
     return group.create_array(
         name,
-        shape=data.shape,
-        dtype=data.dtype,
+        shape=tuple(shape),
+        dtype=dtype,
         chunks=chunks,
         compressors=Blosc(cname=BLOSC["cname"], clevel=BLOSC["clevel"], shuffle=Blosc.SHUFFLE),
         chunk_key_encoding={"name": "v2", "separator": "/"},
@@ -135,8 +171,17 @@ def _create_array(
 
 
 def _holds_data(pixels: np.ndarray) -> bool:
-    """Whether a chunk differs from the fill value 0 in any bit (all-zero chunks stay absent)."""
+    """Whether a chunk differs from the fill value 0 in any bit (all-zero chunks stay absent);
+    read in place when its rows are contiguous, as the parts of a band are."""
+    if pixels.ndim and pixels.strides[-1] == pixels.itemsize:
+        return bool(pixels.view(np.uint8).any())
     return bool(pixels.reshape(-1).view(np.uint8).any())
+
+
+def write_ome_xml(directory: Path, document: str, version: NgffVersion) -> None:
+    """Keep OME-XML beside the image at ``OME/METADATA.ome.xml``, as bioformats2raw does."""
+    write_plain_group(directory / OME_GROUP, {}, version)
+    write_text_atomic(directory / OME_GROUP / METADATA_FILE, document)
 
 
 def write_plain_group(directory: Path, attributes: Mapping[str, Any], version: NgffVersion) -> None:
@@ -204,6 +249,32 @@ class ImageStore:
         )
         return Multiscale(axes=axes, levels=sized, dtype=str(arrays[0].dtype))
 
+    def image_series(self) -> str | None:
+        """For a bioformats2raw-layout store: the path of its first image series (``OME``'s
+        ``series`` list, else ``0``); None for any other store."""
+        if BIOFORMATS2RAW_KEY not in ome_attributes(self.attributes):
+            return None
+        listed: Any = []
+        if OME_GROUP in self.group:
+            listed = ome_attributes(self.group_attributes(OME_GROUP)).get("series", [])
+        first = listed[0] if isinstance(listed, list) and listed else "0"
+        if not isinstance(first, str) or first not in self.group:
+            raise InputError(self.location, f"{OME_GROUP}.series", "the path of an image series")
+        return first
+
+    def ome_xml(self) -> str | None:
+        """The OME-XML kept beside the image (``OME/METADATA.ome.xml``), if any."""
+        try:
+            return read_text(join(self.location, OME_GROUP, METADATA_FILE))
+        except NotFoundError:
+            return None
+
+    def channels(self, image_path: str = "") -> tuple[Channel, ...] | None:
+        """Channel names and colours of the NGFF ``omero`` metadata of the image at
+        ``image_path`` (the root by default)."""
+        attributes = self.group_attributes(image_path) if image_path else self.attributes
+        return channels_from_omero(ome_attributes(attributes).get("omero"))
+
     def group_attributes(self, path: str) -> dict[str, Any]:
         return dict(self._subgroup(path).attrs.asdict())
 
@@ -211,11 +282,13 @@ class ImageStore:
         """A level array by its key from the store root, e.g. ``labels/a/b@v1/0``."""
         return self._array(path)
 
-    def label_paths(self) -> list[str]:
-        """Label images listed in the ``labels`` group (the published ones only)."""
-        if "labels" not in self.group:
+    def label_paths(self, image_path: str = "") -> list[str]:
+        """Label images listed in the ``labels`` group of the image at ``image_path`` (the
+        root by default; the published ones only)."""
+        labels = join_key(image_path, "labels")
+        if labels not in self.group:
             return []
-        return parse_labels_group(dict(self._subgroup("labels").attrs.asdict()))
+        return parse_labels_group(dict(self._subgroup(labels).attrs.asdict()))
 
     def collection_names(self) -> list[str]:
         return list_json_files(join(self.location, "collections"))
@@ -234,12 +307,12 @@ class ImageStore:
     def add_label_group(
         self,
         label_path: str,
-        levels: Sequence[np.ndarray | ZarrArray],
+        levels: Sequence[Any | None],
         axes: Sequence[Axis],
         level_meta: Sequence[Level],
         image_label: Mapping[str, Any],
         our_attributes: Attributes,
-        on_level: LevelWriter | None = None,
+        writing: LevelWriting | None = None,
     ) -> None:
         """Write a label image aside, move it into place, then list it in ``labels``.
 
@@ -263,7 +336,7 @@ class ImageStore:
                 {"image-label": dict(image_label)},
                 our_attributes,
                 name=label_path,
-                on_level=on_level,
+                writing=writing,
             )
         listed = [*self.label_paths(), label_path]
         write_plain_group(self.path / "labels", labels_group_metadata(listed, version), version)

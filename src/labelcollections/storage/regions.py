@@ -1,10 +1,13 @@
-"""Walking an array in slabs of whole chunk rows: bounded memory, C order, chunk-aligned.
+"""Walking arrays in bands of whole chunk rows, and writing chunks on a thread pool.
 
-Writing goes one chunk per task on a small thread pool: each task copies exactly one chunk's
-region into a reusable contiguous buffer and stores it, so a chunked store (Zarr) encodes the
-chunk without merging it into a fresh one, and several chunks are compressed at once. Memory
-stays bounded: the source's slabs (an in-memory source is read in place) plus one chunk buffer
-per thread.
+A band covers whole rows of one plane (one index of every axis before y), so bands in order
+are the array in C order. Reading goes one band ahead on its own thread, so decoding the next
+band overlaps the work on the current one; memory stays at two bands.
+
+Writing goes one task per write unit (a chunk, or the part of a shard a band covers) on a
+small thread pool: each task copies its region into a reusable contiguous buffer and stores it,
+so a chunked store (Zarr) encodes it without merging it into a fresh one, and several units are
+compressed at once.
 """
 
 from __future__ import annotations
@@ -12,48 +15,77 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from labelcollections.model.geometry import chunk_regions
 
-Region = tuple[int | slice, ...]
+T = TypeVar("T")
+Region = tuple[slice, ...]
 ChunkFilter = Callable[[np.ndarray], bool]
 """Whether a chunk's pixels need writing (False: leave the chunk out of the store)."""
 
 
-def chunk_row_regions(shape: Sequence[int], chunks: Sequence[int] | None) -> Iterator[Region]:
-    """Regions covering ``shape`` in C order: leading axes one index at a time, then rows of
-    chunk height across the full last axis."""
-    shape = tuple(shape)
+def chunk_row_regions(shape: Sequence[int], rows: int) -> Iterator[Region]:
+    """Bands covering ``shape`` in C order: leading axes one index at a time, then ``rows``
+    rows across the full last axis."""
+    shape = tuple(int(n) for n in shape)
     if len(shape) < 2:
-        yield (slice(None),) * len(shape)
+        yield tuple(slice(0, n) for n in shape)
         return
-    rows = max(1, int((chunks or shape)[-2]))
+    step = max(1, int(rows))
     for leading in itertools.product(*(range(n) for n in shape[:-2])):
-        for start in range(0, shape[-2], rows):
-            yield (*leading, slice(start, start + rows), slice(None))
+        for start in range(0, shape[-2], step):
+            yield (
+                *(slice(i, i + 1) for i in leading),
+                slice(start, min(start + step, shape[-2])),
+                slice(0, shape[-1]),
+            )
 
 
-class PendingCopy:
-    """A copy handed to a :class:`ChunkWriter`; :meth:`wait` returns once all of it is stored."""
+def band_rows(array: Any) -> int:
+    """The height of the bands to read ``array`` in: its chunk height (Zarr ``chunks``, dask
+    ``chunksize``), or 1024 rows for arrays without chunks."""
+    chunks = getattr(array, "chunksize", None) or getattr(array, "chunks", None)
+    if len(array.shape) >= 2 and chunks and isinstance(chunks[-2], int):
+        return int(chunks[-2])
+    return 1024
 
-    def __init__(self, futures: Sequence[Future[None]] = ()) -> None:
-        self._futures = list(futures)
 
-    def wait(self) -> None:
-        for future in self._futures:
-            future.result()
-        self._futures.clear()
+def read_ahead(array: Any, regions: Iterable[Region]) -> Iterator[tuple[Region, np.ndarray]]:
+    """Each region's pixels (native byte order), the next read while the caller works."""
+    iterator = iter(regions)
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        region = next(iterator, None)
+        ahead = reader.submit(_read, array, region) if region is not None else None
+        while ahead is not None and region is not None:
+            block = ahead.result()
+            current = region
+            region = next(iterator, None)
+            ahead = reader.submit(_read, array, region) if region is not None else None
+            yield current, block
+
+
+def _read(array: Any, region: Region) -> np.ndarray:
+    block = np.asarray(array[region])
+    if not block.dtype.isnative:
+        block = block.astype(block.dtype.newbyteorder("="))
+    return block
+
+
+def write_unit(target: Any) -> tuple[int, ...]:
+    """What one write task covers: a shard of a sharded Zarr array (never two tasks on one
+    shard), else a chunk."""
+    unit = getattr(target, "shards", None) or getattr(target, "chunks", None)
+    return tuple(unit) if unit else tuple(target.shape)
 
 
 class ChunkWriter:
-    """A thread pool that writes chunks; copies queued one after another share its threads, so
-    small arrays (one chunk) are written while a large one still has chunks in flight.
+    """A thread pool that writes chunks and runs other per-block work beside them.
 
     Use it as a context manager; leaving it on an error cancels whatever is still queued.
     """
@@ -73,42 +105,19 @@ class ChunkWriter:
     ) -> None:
         self._pool.shutdown(wait=True, cancel_futures=error is not None)
 
-    def copy(self, target: Any, source: Any, keep: ChunkFilter | None = None) -> PendingCopy:
-        """Queue ``source`` (same shape as ``target``) chunk by chunk.
+    def submit(self, work: Callable[..., T], *args: Any) -> Future[T]:
+        return self._pool.submit(work, *args)
 
-        A numpy ``source`` is queued whole and read in place by the tasks; anything else (a Zarr
-        array) is read one slab of whole chunk rows at a time, the next slab while the previous
-        one is written (two slabs in memory at most), and is complete when this returns. Chunks
-        for which ``keep`` returns False are not written.
-        """
-        shape = tuple(source.shape)
-        if not shape:
-            target[...] = np.asarray(source[...])
-            return PendingCopy()
-        # A sharded Zarr array stores whole shards: one task per shard, never two on one shard.
-        chunks = tuple(getattr(target, "shards", None) or getattr(target, "chunks", None) or shape)
-        if isinstance(source, np.ndarray):
-            return PendingCopy(self._queue(target, source, (0,) * len(shape), chunks, keep))
-        previous = PendingCopy()
-        for slab_region in chunk_regions(shape, (*chunks[:-1], shape[-1])):
-            slab = np.asarray(source[slab_region])
-            previous.wait()
-            origin = tuple(part.start for part in slab_region)
-            previous = PendingCopy(self._queue(target, slab, origin, chunks, keep))
-        previous.wait()
-        return PendingCopy()
-
-    def _queue(
-        self,
-        target: Any,
-        block: np.ndarray,
-        origin: Sequence[int],
-        chunks: Sequence[int],
-        keep: ChunkFilter | None,
+    def write(
+        self, target: Any, block: np.ndarray, origin: Sequence[int], keep: ChunkFilter | None
     ) -> list[Future[None]]:
-        """One task per chunk of ``block``, which sits at ``origin`` (chunk-aligned) in target."""
+        """One task per write unit of ``block``, which sits at ``origin`` in ``target``.
+
+        ``block`` must stay unchanged until the tasks are done. Units for which ``keep``
+        returns False are not written.
+        """
         futures = []
-        for local in chunk_regions(block.shape, chunks):
+        for local in chunk_regions(block.shape, write_unit(target)):
             region = tuple(
                 slice(o + part.start, o + part.stop) for o, part in zip(origin, local, strict=True)
             )
@@ -118,7 +127,9 @@ class ChunkWriter:
     def _write(
         self, target: Any, region: tuple[slice, ...], pixels: np.ndarray, keep: ChunkFilter | None
     ) -> None:
-        chunk = self._contiguous(pixels)
+        # A shard's part is cut into its chunks by Zarr, which copies each: no buffer needed.
+        sharded = getattr(target, "shards", None) is not None
+        chunk = pixels if sharded else self._contiguous(pixels)
         if keep is None or keep(chunk):
             target[region] = chunk
 
@@ -133,24 +144,6 @@ class ChunkWriter:
         chunk = buffer[: pixels.nbytes].view(pixels.dtype).reshape(pixels.shape)
         np.copyto(chunk, pixels)
         return chunk
-
-
-def copy_array(
-    target: Any,
-    source: Any,
-    keep: ChunkFilter | None = None,
-    writer: ChunkWriter | None = None,
-) -> PendingCopy:
-    """Copy ``source`` into ``target`` (same shape) chunk by chunk, several chunks at a time.
-
-    With a ``writer`` the copy may still be running on return (wait on the result); without one,
-    it is complete. See :meth:`ChunkWriter.copy` for ``keep``.
-    """
-    if writer is not None:
-        return writer.copy(target, source, keep)
-    with ChunkWriter() as own:
-        own.copy(target, source, keep).wait()
-    return PendingCopy()
 
 
 def _workers() -> int:

@@ -177,7 +177,7 @@ def label_schemas(draw: st.DrawFn) -> LabelSchema:
     classes = [
         LabelClass(
             value=value,
-            name=draw(st.none() | st.text(max_size=12)),
+            name=draw(st.none() | st.text(min_size=1, max_size=12)),
             color=draw(st.none() | colours),
             properties=draw(st.dictionaries(property_keys, json_values, max_size=3)),
         )
