@@ -237,6 +237,7 @@ def test_qupath_annotations_become_a_semantic_label_image(
     ("document", "field"),
     [
         ({"type": "Topology"}, "type"),
+        ({"type": "FeatureCollection", "features": []}, "features"),
         (
             qupath_collection(
                 {
@@ -273,6 +274,14 @@ def test_bad_geojson_is_one_line_naming_the_field(
     assert code == 2 and err.count("\n") == 1, err
     assert f"{source}: {field}:" in err
     assert sorted(p.name for p in (repo / "images").rglob("*")) == before
+
+
+def test_geojson_is_read_strictly(run: Run, repo: Path, tmp_path: Path) -> None:
+    source = tmp_path / "twice.geojson"
+    source.write_text('{"type": "FeatureCollection", "type": "Feature", "features": []}')
+    code, _, err = run("add-labels", repo, "slide", source, "--collection", "q",
+                       "--name", "bad", "--type", "instance", "--method", "manual")  # fmt: skip
+    assert code == 2 and "'type': keys that appear once per object" in err
 
 
 @settings(max_examples=10, suppress_health_check=[HealthCheck.function_scoped_fixture])

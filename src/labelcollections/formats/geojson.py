@@ -28,6 +28,7 @@ import numpy as np
 
 from labelcollections.errors import InputError
 from labelcollections.formats.coordinates import pair_text
+from labelcollections.model.parsing import parse_json
 
 __all__ = [
     "AREAL_TYPES",
@@ -142,12 +143,12 @@ def read_features(path: str | Path) -> tuple[list[GeoJsonFeature], dict[str, Any
     and the FeatureCollection's own ``properties`` (empty when it has none)."""
     source = str(path)
     try:
-        with Path(path).open(encoding="utf-8") as handle:
-            document = json.load(handle)
+        text = Path(path).read_bytes()
     except FileNotFoundError:
         raise InputError(source, "file", "an existing GeoJSON file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(source, "file", f"a GeoJSON (JSON) document ({error})") from None
+    except OSError as error:
+        raise InputError(source, "file", f"a readable GeoJSON file ({error})") from None
+    document = parse_json(text, source)
     header = document.get("properties") if isinstance(document, dict) else None
     return parse_features(document, source), header if isinstance(header, dict) else {}
 
