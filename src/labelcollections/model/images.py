@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, JsonValue, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from labelcollections.model.label_schema import LabelSchema
 from labelcollections.model.names import check_display_name, check_name
 from labelcollections.model.provenance import Provenance, Sha256
-from labelcollections.model.records import RECORD_CONFIG
+from labelcollections.model.records import RECORD_CONFIG, JsonObject
 from labelcollections.model.vocabulary import LABEL_DTYPES, Downsampling, LabelType
 
 
@@ -61,7 +61,7 @@ class ReferenceImage(BaseModel):
     source: str | None = None
     content_hash: Sha256 | None = None
     omero_image_id: int | None = None
-    attributes: dict[str, JsonValue] = Field(default_factory=dict)
+    attributes: JsonObject = Field(default_factory=dict)
 
     @field_validator("name")
     @classmethod
@@ -99,7 +99,7 @@ class LabelImage(BaseModel):
     levels: tuple[Level, ...] = ()
     omero_image_id: int | None = None
     downsampling: Downsampling = "nearest"
-    attributes: dict[str, JsonValue] = Field(default_factory=dict)
+    attributes: JsonObject = Field(default_factory=dict)
 
     @field_validator("name")
     @classmethod

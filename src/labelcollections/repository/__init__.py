@@ -110,7 +110,7 @@ class Repository(RepositoryContext):
             raise ConflictError(
                 str(layout.root), "repository", "a folder that is not a repository yet"
             )
-        if layout.root.exists() and any(layout.root.iterdir()):
+        if layout.root.exists() and (not layout.root.is_dir() or any(layout.root.iterdir())):
             raise ConflictError(str(layout.root), "folder", "an empty or new folder")
         url = parse_catalog_url(catalog or os.environ.get(ENVIRONMENT_VARIABLE) or SQLITE_DEFAULT)
         if url.password is not None:
@@ -119,7 +119,12 @@ class Repository(RepositoryContext):
             )
         repository_id = new_id()
         made = not layout.root.exists()
-        layout.images_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            layout.images_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InputError(
+                str(layout.root), "folder", f"a folder that can be made ({error.strerror})"
+            ) from None
         try:
             Catalog.create(located(url, layout.root), owner=repository_id).close()
         except BaseException:

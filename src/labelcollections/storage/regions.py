@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from labelcollections.errors import InputError
 from labelcollections.model.geometry import chunk_regions
 
 T = TypeVar("T")
@@ -71,7 +72,13 @@ def read_ahead(array: Any, regions: Iterable[Region]) -> Iterator[tuple[Region, 
 
 
 def _read(array: Any, region: Region) -> np.ndarray:
-    block = np.asarray(array[region])
+    try:
+        block = np.asarray(array[region])
+    except Exception as error:  # corrupt or missing chunks fail inside their codecs
+        where = ", ".join(f"{part.start}:{part.stop}" for part in region)
+        raise InputError(
+            source_name(array), f"pixels [{where}]", f"readable chunks ({type(error).__name__})"
+        ) from error
     if not block.dtype.isnative:
         block = block.astype(block.dtype.newbyteorder("="))
     return block
@@ -149,3 +156,9 @@ class ChunkWriter:
 def _workers() -> int:
     """Chunks in flight: enough to keep every core compressing while others wait on storage."""
     return 2 * (os.cpu_count() or 1) + 2
+
+
+def source_name(array: Any) -> str:
+    """Where an array's pixels come from, for error messages."""
+    store_path = getattr(array, "store_path", None)
+    return str(store_path) if store_path is not None else f"<{type(array).__name__}>"
