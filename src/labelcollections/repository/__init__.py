@@ -57,6 +57,7 @@ from labelcollections.repository import (
 )
 from labelcollections.repository.context import RepositoryContext
 from labelcollections.repository.integrity import VerifyProblem, upgrade_catalog
+from labelcollections.repository.journal import recover
 from labelcollections.repository.layout import (
     CATALOG_FILE,
     IMAGES_DIR,
@@ -143,7 +144,13 @@ class Repository(RepositoryContext):
             raise NotFoundError(
                 str(layout.root), "repository", f"a folder made by 'init' ({MARKER_FILE})"
             )
-        return cls(layout.root, progress)
+        repository = cls(layout.root, progress)
+        try:
+            recover(repository)
+        except BaseException:
+            repository.close()
+            raise
+        return repository
 
     def __enter__(self) -> Repository:
         return self

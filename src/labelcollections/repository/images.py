@@ -19,6 +19,7 @@ from labelcollections.model.geometry import AXIS_TYPES, halving_prefix, image_le
 from labelcollections.model.images import Axis, LabelImage, ReferenceImage
 from labelcollections.model.names import check_name, new_id
 from labelcollections.repository.context import RepositoryContext
+from labelcollections.repository.journal import Intent, publishing
 from labelcollections.repository.layout import image_attributes
 from labelcollections.storage.hashing import content_hash
 from labelcollections.storage.locations import join, looks_like_zarr, normalise
@@ -122,7 +123,7 @@ def new_store(repo: RepositoryContext, name: str) -> Iterator[NewStore]:
         yield pending
         image = pending.image
         assert image is not None, "the block writes the image"
-        with repo.catalog.writing(name) as writer:
+        with publishing(repo, Intent(image.id, name, new_image=True)) as writer:
             check_new_image(writer, name, image.id)
             staged.publish()
             entry = (image, repo.layout.relative(destination), pending.labels,

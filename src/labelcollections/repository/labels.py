@@ -26,8 +26,10 @@ from labelcollections.model.label_schema import LabelSchema
 from labelcollections.model.names import check_display_name, check_name, new_id
 from labelcollections.model.provenance import Provenance
 from labelcollections.model.vocabulary import Downsampling, LabelType
-from labelcollections.repository.collections import collection_or_new, save_collection
+from labelcollections.repository.collections import collection_or_new
 from labelcollections.repository.context import RepositoryContext
+from labelcollections.repository.documents import save_collection
+from labelcollections.repository.journal import Intent, publishing
 from labelcollections.repository.layout import label_attributes, new_label_path
 from labelcollections.repository.references import image, label_image
 from labelcollections.repository.tables import store_instance_table
@@ -100,7 +102,7 @@ def add_labels(
             check_new_label(writer, reference, draft.key)
         raise
     try:
-        with repo.catalog.writing(reference.name) as writer:
+        with publishing(repo, Intent(reference.id, reference.name)) as writer:
             check_new_label(writer, reference, label.key)
             store.publish_label_group(label_path, staged)
             record = store_instance_table(repo, store, label, label_path, table)

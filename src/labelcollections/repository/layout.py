@@ -10,16 +10,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from labelcollections.catalog import SQLITE_DEFAULT, located, parse_catalog_url
+from labelcollections.errors import InputError
 from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.names import slugify, unique_slug
 from labelcollections.model.records import to_record
+from labelcollections.storage.locations import read_json
 
 MARKER_FILE = "labelcollections.json"
 CATALOG_FILE = "catalog.sqlite"
@@ -39,8 +40,22 @@ class Layout:
         return self.root / MARKER_FILE
 
     def recorded(self) -> dict[str, Any]:
-        """What the marker file records: format, repository id, catalog URL."""
-        recorded: dict[str, Any] = json.loads(self.marker.read_text(encoding="utf-8"))
+        """What the marker file records: format, repository id, catalog URL; a marker of
+        another format or version is refused."""
+        recorded = read_json(str(self.marker))
+        known = (
+            {key: recorded.get(key) for key in REPOSITORY_FORMAT}
+            if isinstance(recorded, dict)
+            else None
+        )
+        if known != REPOSITORY_FORMAT:
+            raise InputError(
+                str(self.marker),
+                "version",
+                f"a labelcollections repository of version {REPOSITORY_FORMAT['version']}"
+                f" (got {known or recorded!r:.80})",
+            )
+        assert isinstance(recorded, dict)
         return recorded
 
     def catalog_url(self, recorded: dict[str, Any]) -> str:

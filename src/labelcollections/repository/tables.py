@@ -20,6 +20,7 @@ from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.names import check_name
 from labelcollections.model.provenance import utc_now
 from labelcollections.repository.context import RepositoryContext
+from labelcollections.repository.journal import Intent, publishing
 from labelcollections.repository.layout import correspondence_table, stored_table_name
 from labelcollections.repository.pixels import label_levels
 from labelcollections.repository.references import image, label_image
@@ -62,7 +63,7 @@ def instance_table(
     table = measure(repo, label, label_levels(repo, label)[0])
     if store:
         label_path = repo.label_path(label)
-        with repo.catalog.writing(reference.name) as writer:
+        with publishing(repo, Intent(reference.id, reference.name)) as writer:
             writable = repo.store(reference, writable=True)
             if stored_table_name(label_path) not in table_names(writable):
                 writer.put_table(store_instance_table(repo, writable, label, label_path, table))
@@ -177,7 +178,7 @@ def store_table(
 
     A table of that name is a conflict, or with ``exist_ok`` left as it is (None).
     """
-    with repo.catalog.writing(reference.name) as writer:
+    with publishing(repo, Intent(reference.id, reference.name)) as writer:
         store = repo.store(reference, writable=True)
         if exist_ok and name in table_names(store):
             return None

@@ -24,8 +24,8 @@ from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.lineage import check_lineage
 from labelcollections.model.names import check_display_name
 from labelcollections.model.vocabulary import LabelType
-from labelcollections.repository.collections import write_collection
 from labelcollections.repository.context import RepositoryContext
+from labelcollections.repository.documents import write_collection
 from labelcollections.repository.images import (
     ImageWriting,
     check_new_image,
@@ -33,6 +33,7 @@ from labelcollections.repository.images import (
     new_store,
     write_image_group,
 )
+from labelcollections.repository.journal import Intent, publishing
 from labelcollections.repository.layout import flat_paths, label_attributes
 from labelcollections.repository.pixels import image_levels
 from labelcollections.repository.references import image
@@ -277,7 +278,7 @@ def _merge_import(
             "image",
             f"the pixels of the image already here ({reference.content_hash})",
         )
-    with repo.catalog.writing(reference.name) as writer:
+    with publishing(repo, Intent(reference.id, reference.name)) as writer:
         return _merge_into(repo, writer, reference, plan)
 
 

@@ -13,6 +13,7 @@ NGFF ``ome`` metadata, so other readers see a plain OME-Zarr image with labels.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ from labelcollections.progress import Progress, SilentProgress
 from labelcollections.storage.locations import is_url, join, list_json_files, read_json, read_text
 from labelcollections.storage.publish import (
     StagedDirectory,
+    aside,
     write_json_atomic,
     write_text_atomic,
 )
@@ -361,12 +363,32 @@ class ImageStore:
         write_plain_group(self.path / "labels", labels_group_metadata(listed, version), version)
         self.reopen()
 
+    def withdraw_label_groups(self, keep: set[str]) -> None:
+        """Unlist and remove every label group but those at the paths in ``keep`` (rolling
+        back what a writer published without committing it)."""
+        listed = self.label_paths()
+        version = self.ngff_version
+        if any(path not in keep for path in listed):
+            kept = [path for path in listed if path in keep]
+            write_plain_group(self.path / "labels", labels_group_metadata(kept, version), version)
+        folder = self.path / "labels"
+        for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
+            needed = any(path == entry.name or path.startswith(f"{entry.name}/") for path in keep)
+            if entry.is_dir() and not entry.name.startswith(".") and not needed:
+                doomed = aside(entry)
+                entry.rename(doomed)
+                shutil.rmtree(doomed, ignore_errors=True)
+        self.reopen()
+
     def reopen(self) -> None:
         """Read the group's metadata again after writing below it."""
         self.group = zarr.open_group(str(self.path), mode="r+" if self.writable else "r")
 
     def write_collection_document(self, name: str, document: Mapping[str, Any]) -> None:
         write_json_atomic(self.path / "collections" / f"{name}.json", document)
+
+    def remove_collection_document(self, name: str) -> None:
+        (self.path / "collections" / f"{name}.json").unlink(missing_ok=True)
 
     def _check_new_label_path(self, label_path: str) -> None:
         if label_path in self.label_paths() or (self.path / "labels" / label_path).exists():

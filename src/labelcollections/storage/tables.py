@@ -15,6 +15,7 @@ never rewritten.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,7 +32,7 @@ from labelcollections.storage.ome_zarr_store import (
     join_key,
     write_plain_group,
 )
-from labelcollections.storage.publish import staged_directory
+from labelcollections.storage.publish import aside, staged_directory
 
 TABLES_GROUP = "tables"
 TABLE_FILE = "table.parquet"
@@ -101,4 +102,20 @@ def write_table(
         pq.write_table(table, staging / TABLE_FILE)
     listed = [*table_names(store), name]
     write_plain_group(root, {"tables": listed}, ngff)
+    store.reopen()
+
+
+def withdraw_tables(store: ImageStore, keep: set[str]) -> None:
+    """Unlist and remove every table but those named in ``keep`` (rolling back what a writer
+    published without committing it)."""
+    listed = table_names(store)
+    root = store.path / TABLES_GROUP
+    if any(name not in keep for name in listed):
+        kept = [name for name in listed if name in keep]
+        write_plain_group(root, {"tables": kept}, store.ngff_version)
+    for entry in sorted(root.iterdir()) if root.is_dir() else []:
+        if entry.is_dir() and not entry.name.startswith(".") and entry.name not in keep:
+            doomed = aside(entry)
+            entry.rename(doomed)
+            shutil.rmtree(doomed, ignore_errors=True)
     store.reopen()
