@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import omero
 import pytest
 from omero.cli import CLI
@@ -71,6 +72,34 @@ def test_push_and_list_on_the_session_of_omero_login(
     }
     # No new session, no password: both ran on the login's session, which stays open.
     assert [s for s in world.omero.server.sessions.values() if s.alive] == sessions
+
+
+def test_masks_takes_the_shape_option_of_the_command(
+    omero_command: Run,
+    world: World,
+    demo_repo: Repository,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ref = upload_reference(world.gateway, demo_repo, "ihc", world.group.id)
+    assert omero_command("login", "-s", HOST, "-u", "alice", "-w", PASSWORD).rv == 0
+    assert omero_command("labelcollections", "masks", "--help").rv == 0
+    assert "--shape [mask|polygon]" in capsys.readouterr().out
+    pushed = omero_command(
+        "labelcollections", "push", str(demo_repo.root), "ihc", "--image", str(ref.id)
+    )
+    assert pushed.rv == 0
+    converted = omero_command(  # options before the arguments, as click takes them
+        "labelcollections", "masks", "--shape", "polygon", str(ref.id), "nuclei@v1"
+    )
+    assert converted.rv == 0
+    assert "Polygon ROIs on Image:" in capsys.readouterr().out
+    rois = world.gateway.rois(ref.id)
+    label = demo_repo.label_image("nuclei@v1")
+    assert {roi.name for roi in rois if roi.polygons} == {
+        label.instance_id(int(v))
+        for v in np.unique(demo_repo.label_levels(label)[0][...])
+        if v != 0
+    }
 
 
 def test_a_refusal_is_one_line_and_exit_code_2(
