@@ -196,10 +196,8 @@ def test_polygon_keeps_points_plane_colours_and_text() -> None:
 
 
 def test_roi_of_polygons_lists_their_labels_and_holes() -> None:
-    labels = np.zeros((6, 6), np.uint8)
-    labels[0:5, 0:5] = 3
-    labels[2, 2] = 0
-    labels[5, 5] = 7
+    labels = np.pad(np.full((5, 5), 3, np.uint8), (0, 1))
+    labels[2, 2], labels[5, 5] = 0, 7
     shapes = polygons_from_labels(labels)
     assert [(s.label, s.hole) for s in shapes] == [(3, False), (3, True), (7, False)]
     mask = masks_from_labels(labels)[0]

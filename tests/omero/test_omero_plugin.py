@@ -15,9 +15,11 @@ from omero_helpers import World, upload_reference
 
 from labelcollections.cli.omero_plugin import VERBS
 from labelcollections.omero.testing import HOST, PASSWORD
+from labelcollections.omero_sync import OmeroSync
 from labelcollections.repository import Repository
 
 Run = Callable[..., CLI]
+Capture = pytest.CaptureFixture[str]
 
 
 @pytest.fixture
@@ -75,19 +77,13 @@ def test_push_and_list_on_the_session_of_omero_login(
 
 
 def test_masks_takes_the_shape_option_of_the_command(
-    omero_command: Run,
-    world: World,
-    demo_repo: Repository,
-    capsys: pytest.CaptureFixture[str],
+    omero_command: Run, world: World, demo_repo: Repository, capsys: Capture
 ) -> None:
     ref = upload_reference(world.gateway, demo_repo, "ihc", world.group.id)
     assert omero_command("login", "-s", HOST, "-u", "alice", "-w", PASSWORD).rv == 0
     assert omero_command("labelcollections", "masks", "--help").rv == 0
     assert "--shape [mask|polygon]" in capsys.readouterr().out
-    pushed = omero_command(
-        "labelcollections", "push", str(demo_repo.root), "ihc", "--image", str(ref.id)
-    )
-    assert pushed.rv == 0
+    OmeroSync(demo_repo, world.gateway).push("ihc", ref.id)
     converted = omero_command(  # options before the arguments, as click takes them
         "labelcollections", "masks", "--shape", "polygon", str(ref.id), "nuclei@v1"
     )

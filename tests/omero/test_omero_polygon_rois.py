@@ -23,9 +23,10 @@ from labelcollections.model.label_schema import LabelClass, LabelSchema
 from labelcollections.model.provenance import Provenance
 from labelcollections.omero.masks import int_to_rgba, rgba_to_int
 from labelcollections.omero.testing import HOST, PASSWORD
-from labelcollections.omero_sync import OmeroSync, from_masks
+from labelcollections.omero_sync import OmeroSync, PixelMode, from_masks
 from labelcollections.repository import Repository
 from labelcollections.storage.hashing import content_hash
+from sample_labels import instance_labels
 
 RED = (255, 0, 0, 255)
 SCHEMA = LabelSchema(
@@ -33,26 +34,11 @@ SCHEMA = LabelSchema(
 )
 
 
-def instance_plane() -> np.ndarray:
-    """Touching objects, holes, an object inside a hole and objects in several pieces."""
-    labels = np.zeros((40, 50), np.uint16)
-    labels[1:16, 1:16] = 1
-    labels[5:8, 5:8] = 0
-    labels[6, 6] = 7  # inside 1's hole
-    labels[1:16, 16:30] = 2  # touches 1
-    labels[20:30, 2:6] = 2  # a second piece of 2
-    labels[30:39, 30:49] = 3
-    labels[33, 33:40] = 0
-    labels[16, 16] = 4
-    labels[17, 17] = 4  # diagonal pieces
-    return labels
-
-
 def instance_stack() -> np.ndarray:
     """Two z-planes: the objects, and the objects upside down without object 3."""
-    second = instance_plane()[::-1].copy()
+    second = instance_labels()[::-1].copy()
     second[second == 3] = 0
-    return np.stack([instance_plane(), second])
+    return np.stack([instance_labels(), second])
 
 
 @pytest.fixture
@@ -74,11 +60,11 @@ def cells_repo(tmp_path: Path) -> Iterator[Repository]:
 
 @pytest.mark.parametrize("pixels", ["upload", "zarr"])
 def test_label_image_to_polygon_rois_and_back_is_equal(
-    world: World, cells_repo: Repository, pixels: str
+    world: World, cells_repo: Repository, pixels: PixelMode
 ) -> None:
-    ref = upload_reference(world.gateway, cells_repo, "slide", world.group.id)
     sync = OmeroSync(cells_repo, world.gateway)
-    sync.push("slide", ref.id, pixels="zarr" if pixels == "zarr" else "upload")
+    ref = upload_reference(world.gateway, cells_repo, "slide", world.group.id)
+    sync.push("slide", ref.id, pixels=pixels)
     label = cells_repo.label_image("cells@v1")
     expected = instance_stack()
 
