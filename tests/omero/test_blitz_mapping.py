@@ -16,10 +16,9 @@ from labelcollections.omero.gateway import (
     MixedGroupError,
     OmeroGateway,
     OmeroPermissionError,
-    PolygonShape,
 )
 from labelcollections.omero.masks import masks_from_labels
-from labelcollections.omero.polygons import polygons_from_labels
+from labelcollections.omero.polygons import PolygonShape, polygons_from_labels
 
 pytest.importorskip(
     "omero.gateway", reason="omero-py (with zeroc-ice 3.6) not installed; make test installs it"

@@ -19,8 +19,8 @@ from labelcollections.omero.gateway import (
     MaskShape,
     OmeroGateway,
     OmeroNotFoundError,
-    PolygonShape,
 )
+from labelcollections.omero.polygons import PolygonShape
 
 RUN = uuid.uuid4().hex
 """Namespaces of this run: a live server keeps earlier runs' objects, and queries must not

@@ -55,13 +55,13 @@ from labelcollections.omero.gateway import (
     OmeroNotFoundError,
     OmeroPermissionError,
     OmeroUser,
-    PolygonShape,
     Roi,
     check_image_pixels,
     check_table,
     check_text,
     checked_pairs,
 )
+from labelcollections.omero.polygons import PolygonShape
 from labelcollections.omero.tables import columns_of, metadata_of, table_of
 
 ALL_GROUPS = "-1"

@@ -46,7 +46,6 @@ __all__ = [
     "OmeroNotFoundError",
     "OmeroPermissionError",
     "OmeroUser",
-    "PolygonShape",
     "Roi",
     "check_table",
     "check_text",

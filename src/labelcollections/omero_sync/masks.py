@@ -12,9 +12,13 @@ import dask.array as da
 import numpy as np
 
 from labelcollections.errors import ConflictError, InputError, NotFoundError
-from labelcollections.omero.gateway import MaskShape, OmeroGateway, OmeroImage, PolygonShape, Roi
+from labelcollections.omero.gateway import MaskShape, OmeroGateway, OmeroImage, Roi
 from labelcollections.omero.masks import labels_from_masks, masks_from_labels
-from labelcollections.omero.polygons import labels_from_polygons, polygons_from_labels
+from labelcollections.omero.polygons import (
+    PolygonShape,
+    labels_from_polygons,
+    polygons_from_labels,
+)
 from labelcollections.omero_sync.find import pushed_label
 from labelcollections.omero_sync.mapping import TCZYX
 from labelcollections.omero_sync.pixels import label_arrays
