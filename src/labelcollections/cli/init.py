@@ -1,9 +1,10 @@
-"""``labelcollections init``: create a repository."""
+"""``labelcollections init``: create a repository, with its catalog on SQLite or PostgreSQL."""
 
 from __future__ import annotations
 
 import click
 
+from labelcollections.catalog import ENVIRONMENT_VARIABLE
 from labelcollections.cli.output import console
 from labelcollections.repository import Repository
 
@@ -12,7 +13,13 @@ __all__ = ["init"]
 
 @click.command()
 @click.argument("path", type=click.Path(file_okay=False))
-def init(path: str) -> None:
+@click.option(
+    "--catalog",
+    envvar=ENVIRONMENT_VARIABLE,
+    help="Catalog URL: sqlite:///catalog.sqlite (default, in PATH) or"
+    f" postgresql://user@host:port/database (an empty database). Env {ENVIRONMENT_VARIABLE}.",
+)
+def init(path: str, catalog: str | None) -> None:
     """Create a repository in PATH (a new or empty folder)."""
-    repository = Repository.init(path)
-    console.print(f"created repository {repository.root}")
+    with Repository.init(path, catalog=catalog) as repository:
+        console.print(f"created repository {repository.root} (catalog {repository.catalog_name})")

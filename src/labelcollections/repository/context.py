@@ -23,7 +23,13 @@ class RepositoryContext:
         self.root = root
         self.layout = Layout(root)
         self.progress: Progress = progress or SilentProgress()
-        self.catalog = Catalog(self.layout.catalog_url)
+        recorded = self.layout.recorded()
+        self.catalog = Catalog(self.layout.catalog_url(recorded), owner=recorded.get("id"))
+
+    @property
+    def catalog_name(self) -> str:
+        """The catalog's URL as messages show it (password hidden)."""
+        return self.catalog.shown
 
     def close(self) -> None:
         self.catalog.close()

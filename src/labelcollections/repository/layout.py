@@ -3,18 +3,20 @@
 ::
 
     <repo>/
-      labelcollections.json          marks the folder as a repository
-      catalog.sqlite                 the index (rebuildable from the stores)
+      labelcollections.json          marks the folder as a repository, names its catalog
+      catalog.sqlite                 the index (rebuildable from the stores), unless on PostgreSQL
       images/<image>.ome.zarr/       one store per reference image, with its labels and collections
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from labelcollections.catalog import SQLITE_DEFAULT, located, parse_catalog_url
 from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.names import slugify, unique_slug
 from labelcollections.model.records import to_record
@@ -36,9 +38,15 @@ class Layout:
     def marker(self) -> Path:
         return self.root / MARKER_FILE
 
-    @property
-    def catalog_url(self) -> str:
-        return f"sqlite:///{self.root / CATALOG_FILE}"
+    def recorded(self) -> dict[str, Any]:
+        """What the marker file records: format, repository id, catalog URL."""
+        recorded: dict[str, Any] = json.loads(self.marker.read_text(encoding="utf-8"))
+        return recorded
+
+    def catalog_url(self, recorded: dict[str, Any]) -> str:
+        """The catalog the repository records (repositories made before it did: SQLite)."""
+        url = parse_catalog_url(str(recorded.get("catalog", SQLITE_DEFAULT)))
+        return located(url, self.root).render_as_string(hide_password=False)
 
     @property
     def images_dir(self) -> Path:

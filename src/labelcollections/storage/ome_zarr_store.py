@@ -41,7 +41,11 @@ from labelcollections.formats.ome_xml import METADATA_FILE, OME_GROUP
 from labelcollections.model.images import Axis, Channel, Level
 from labelcollections.progress import Progress, SilentProgress
 from labelcollections.storage.locations import is_url, join, list_json_files, read_json, read_text
-from labelcollections.storage.publish import staged_directory, write_json_atomic, write_text_atomic
+from labelcollections.storage.publish import (
+    StagedDirectory,
+    write_json_atomic,
+    write_text_atomic,
+)
 from labelcollections.storage.pyramid import Reduction
 from labelcollections.storage.sharding import Shards, shard_shape
 from labelcollections.storage.streaming import Observer, pass_length, write_levels
@@ -304,7 +308,7 @@ class ImageStore:
             raise InputError(self.location, "store", "a local store for writing")
         return Path(self.location)
 
-    def add_label_group(
+    def stage_label_group(
         self,
         label_path: str,
         levels: Sequence[Any | None],
@@ -313,22 +317,18 @@ class ImageStore:
         image_label: Mapping[str, Any],
         our_attributes: Attributes,
         writing: LevelWriting | None = None,
-    ) -> None:
-        """Write a label image aside, move it into place, then list it in ``labels``.
+    ) -> StagedDirectory:
+        """Write a label image aside, where no reader sees it, for :meth:`publish_label_group`.
 
-        Listing is the publishing step: until it happens no reader sees the label image, and
-        neither the image nor any other label image is touched.
+        Neither the image nor any other label image is touched, so writers of one store can
+        stage at the same time.
         """
         version = self.ngff_version
-        destination = self.path / "labels" / label_path
-        if label_path in self.label_paths() or destination.exists():
-            raise InputError(self.location, "labels", f"a new label path (got {label_path!r})")
-        for parent in _parents(label_path):
-            if not (self.path / "labels" / parent / _metadata_file(version)).exists():
-                write_plain_group(self.path / "labels" / parent, {}, version)
-        with staged_directory(destination) as staging:
+        self._check_new_label_path(label_path)
+        staged = StagedDirectory(self.path / "labels" / label_path)
+        try:
             write_multiscale_group(
-                staging,
+                staged.path,
                 levels,
                 axes,
                 level_meta,
@@ -338,6 +338,25 @@ class ImageStore:
                 name=label_path,
                 writing=writing,
             )
+        except BaseException:
+            staged.discard()
+            raise
+        return staged
+
+    def publish_label_group(self, label_path: str, staged: StagedDirectory) -> None:
+        """Move a staged label image into place, then list it in ``labels``.
+
+        Listing is the publishing step: until it happens no reader sees the label image. The
+        listing is read, extended and replaced, so concurrent writers of one store must hold
+        the image's write lock (see ``Catalog.writing``) around this call.
+        """
+        self.reopen()
+        self._check_new_label_path(label_path)
+        version = self.ngff_version
+        for parent in _parents(label_path):
+            if not (self.path / "labels" / parent / _metadata_file(version)).exists():
+                write_plain_group(self.path / "labels" / parent, {}, version)
+        staged.publish()
         listed = [*self.label_paths(), label_path]
         write_plain_group(self.path / "labels", labels_group_metadata(listed, version), version)
         self.reopen()
@@ -348,6 +367,10 @@ class ImageStore:
 
     def write_collection_document(self, name: str, document: Mapping[str, Any]) -> None:
         write_json_atomic(self.path / "collections" / f"{name}.json", document)
+
+    def _check_new_label_path(self, label_path: str) -> None:
+        if label_path in self.label_paths() or (self.path / "labels" / label_path).exists():
+            raise InputError(self.location, "labels", f"a new label path (got {label_path!r})")
 
     # -- internals ----------------------------------------------------------------------------
 
