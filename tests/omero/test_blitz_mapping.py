@@ -18,6 +18,7 @@ from labelcollections.omero.gateway import (
     OmeroPermissionError,
 )
 from labelcollections.omero.masks import masks_from_labels
+from labelcollections.omero.polygons import PolygonShape, polygons_from_labels
 
 pytest.importorskip(
     "omero.gateway", reason="omero-py (with zeroc-ice 3.6) not installed; make test installs it"
@@ -36,6 +37,7 @@ from omero.model import (
     PermissionsI,
     PixelsI,
     PixelsTypeI,
+    PolygonI,
     RectangleI,
 )
 from omero.rtypes import rbool, rdouble, rint, rstring
@@ -168,20 +170,66 @@ def test_roi_made_elsewhere_gets_the_default_label_and_only_its_masks() -> None:
     assert read.external_info is None
 
 
+# -- Polygons ----------------------------------------------------------------------------------
+
+
+def test_polygon_keeps_points_plane_colours_and_text() -> None:
+    shape = PolygonShape(
+        label=4, points="1,1 5,1 5,5.5 1,5", z=2, t=0, c=1, fill_color=-16776961,
+        stroke_color=-65281, text="nucleus",
+    )  # fmt: skip
+
+    polygon = blitz.polygon_to_omero(shape)
+
+    assert isinstance(polygon, PolygonI)
+    assert polygon.getPoints().getValue() == "1,1 5,1 5,5.5 1,5"
+    assert (polygon.getTheZ().getValue(), polygon.getTheT().getValue()) == (2, 0)
+    assert polygon.getTheC().getValue() == 1
+    assert polygon.getFillColor().getValue() == -16776961
+    assert polygon.getStrokeColor().getValue() == -65281
+    assert polygon.getTextValue().getValue() == "nucleus"
+    assert blitz.polygon_from_omero(polygon, 4) == shape
+    bare = blitz.polygon_to_omero(PolygonShape(label=1, points="0,0 1,0 1,1"))
+    assert bare.getTheZ() is None and bare.getTheC() is None and bare.getStrokeColor() is None
+    assert bare.getFillColor() is None and bare.getTextValue() is None
+
+
+def test_roi_of_polygons_lists_their_labels_and_holes() -> None:
+    labels = np.pad(np.full((5, 5), 3, np.uint8), (0, 1))
+    labels[2, 2], labels[5, 5] = 0, 7
+    shapes = polygons_from_labels(labels)
+    assert [(s.label, s.hole) for s in shapes] == [(3, False), (3, True), (7, False)]
+    mask = masks_from_labels(labels)[0]
+
+    roi = blitz.roi_to_omero(51, [*shapes, mask], name="cells")
+
+    assert roi.getDescription().getValue() == "label values: 3 3 7 3 holes: 2"
+    assert [type(s) for s in roi.copyShapes()] == [PolygonI, PolygonI, PolygonI, MaskI]
+    read = blitz.roi_from_omero(saved_roi(roi), default_label=1)
+    assert read.polygons == tuple(shapes) and read.masks == (mask,)
+    roi.setDescription(rstring("drawn by hand"))
+    drawn = blitz.roi_from_omero(saved_roi(roi), default_label=9)
+    assert {(p.label, p.hole) for p in drawn.polygons} == {(9, False)}
+
+
 @pytest.mark.parametrize(
     ("description", "count", "expected"),
     [
-        ("label values: 3 3 7", 3, [3, 3, 7]),
+        ("label values: 3 3 7", 3, ([3, 3, 7], frozenset())),
+        ("label values: 3 3 7 holes: 2 3", 3, ([3, 3, 7], frozenset({1, 2}))),
         ("label values: 3 3", 3, None),
         ("label values: 3 x 7", 3, None),
-        ("label values:", 0, []),
+        ("label values: 3 ² 7", 3, None),
+        ("label values: 3 3 7 holes: 4", 3, None),
+        ("label values: 3 3 7 holes: 0", 3, None),
+        ("label values:", 0, ([], frozenset())),
         (None, 1, None),
     ],
 )
-def test_mask_labels_are_read_only_when_they_match_the_masks(
-    description: str | None, count: int, expected: list[int] | None
+def test_shape_labels_are_read_only_when_they_match_the_shapes(
+    description: str | None, count: int, expected: tuple[list[int], frozenset[int]] | None
 ) -> None:
-    assert blitz.mask_labels(description, count) == expected
+    assert blitz.shape_labels(description, count) == expected
 
 
 # -- annotations -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from labelcollections.omero.gateway import (
     OmeroGateway,
     OmeroNotFoundError,
 )
+from labelcollections.omero.polygons import PolygonShape
 
 RUN = uuid.uuid4().hex
 """Namespaces of this run: a live server keeps earlier runs' objects, and queries must not
@@ -142,6 +143,31 @@ def test_rois_keep_mask_bytes_and_external_info(gateway: OmeroGateway, made: lis
     annotation = gateway.link_map_annotation("Roi", roi.id, ns("roi"), [("k", "v")])
     assert gateway.find_objects("Roi", ns("roi"), [("k", "v")]) == [roi.id]
     assert gateway.map_annotations("Roi", roi.id) == [annotation]
+
+
+def test_rois_keep_polygon_points_planes_colours_and_holes(
+    gateway: OmeroGateway, made: list[int]
+) -> None:
+    image_id = new_image(gateway, made)
+    shell = PolygonShape(
+        label=4,
+        points="1,1 9,1 9,4 1,4",
+        z=0,
+        c=1,
+        t=0,
+        fill_color=-16776961,
+        stroke_color=-16776961,
+        text="nucleus",
+    )
+    hole = PolygonShape(label=4, points="2.5,2 3,2.25 3,3", hole=True, fill_color=-16777216)
+    drawn = PolygonShape(label=4, points="10.125,0.5 20.75,0.5 20.75,4.5 10.125,0.5")
+    roi = gateway.create_roi(image_id, [shell, hole, drawn], "cells")
+    (listed,) = gateway.rois(image_id)
+    assert listed == roi
+    assert listed.polygons == (shell, hole, drawn) and listed.masks == ()
+    with pytest.raises(InputError, match="ROI: text without U\\+0000"):
+        gateway.create_roi(image_id, [PolygonShape(label=1, points="0,0 1,0\0 1,1")])
+    assert gateway.rois(image_id) == [listed]
 
 
 def test_queries_match_every_pair_of_one_annotation_in_the_namespace(

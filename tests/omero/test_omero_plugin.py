@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import omero
 import pytest
 from omero.cli import CLI
@@ -14,9 +15,11 @@ from omero_helpers import World, upload_reference
 
 from labelcollections.cli.omero_plugin import VERBS
 from labelcollections.omero.testing import HOST, PASSWORD
+from labelcollections.omero_sync import OmeroSync
 from labelcollections.repository import Repository
 
 Run = Callable[..., CLI]
+Capture = pytest.CaptureFixture[str]
 
 
 @pytest.fixture
@@ -71,6 +74,28 @@ def test_push_and_list_on_the_session_of_omero_login(
     }
     # No new session, no password: both ran on the login's session, which stays open.
     assert [s for s in world.omero.server.sessions.values() if s.alive] == sessions
+
+
+def test_masks_takes_the_shape_option_of_the_command(
+    omero_command: Run, world: World, demo_repo: Repository, capsys: Capture
+) -> None:
+    ref = upload_reference(world.gateway, demo_repo, "ihc", world.group.id)
+    assert omero_command("login", "-s", HOST, "-u", "alice", "-w", PASSWORD).rv == 0
+    assert omero_command("labelcollections", "masks", "--help").rv == 0
+    assert "--shape [mask|polygon]" in capsys.readouterr().out
+    OmeroSync(demo_repo, world.gateway).push("ihc", ref.id)
+    converted = omero_command(  # options before the arguments, as click takes them
+        "labelcollections", "masks", "--shape", "polygon", str(ref.id), "nuclei@v1"
+    )
+    assert converted.rv == 0
+    assert "Polygon ROIs on Image:" in capsys.readouterr().out
+    rois = world.gateway.rois(ref.id)
+    label = demo_repo.label_image("nuclei@v1")
+    assert {roi.name for roi in rois if roi.polygons} == {
+        label.instance_id(int(v))
+        for v in np.unique(demo_repo.label_levels(label)[0][...])
+        if v != 0
+    }
 
 
 def test_a_refusal_is_one_line_and_exit_code_2(

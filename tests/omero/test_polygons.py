@@ -63,6 +63,21 @@ def test_axes_in_any_order_come_back_in_that_order() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "points",
+    [
+        "0.5,0.5 3.7,0.5 3.7,2.2 0.5,2.2",  # OMERO.iviewer
+        "0.5,0.5 3.7,0.5 3.7,2.2 0.5,2.2 0.5,0.5",  # the first vertex repeated last
+        "0.5,0.5, 3.7,0.5, 3.7,2.2, 0.5,2.2",  # OMERO's Python examples
+        " 5e-1,.5 +3.7,0.5\n3.70,2.2 0.5,2.2 ",
+    ],
+)
+def test_points_as_omero_clients_write_them(points: str) -> None:
+    vertices = PolygonShape(label=1, points=points).vertices()
+    assert vertices[0].tolist() == vertices[-1].tolist() == [0.5, 0.5]
+    assert vertices[:4].tolist() == [[0.5, 0.5], [3.7, 0.5], [3.7, 2.2], [0.5, 2.2]]
+
+
 def test_a_drawn_polygon_fills_the_pixels_whose_centres_it_holds_on_every_unset_plane() -> None:
     drawn = PolygonShape(label=1, points="0.5,0.5 3.7,0.5 3.7, 2.2 0.5,2.2")
     filled = labels_from_polygons([drawn], (2, 4, 5), np.uint8, ("z", "y", "x"))
@@ -91,6 +106,10 @@ def test_rings_of_valid_polygons() -> None:
     [
         (PolygonShape(label=1, points="0,0 1,1"), "shapes[0]: points"),
         (PolygonShape(label=1, points="0,0 1,0 1,x"), "shapes[0]: points"),
+        (PolygonShape(label=1, points="nan,0 1,0 1,1"), "shapes[0]: points"),
+        (PolygonShape(label=1, points="0,0 1,0 1,1e999"), "shapes[0]: points"),
+        (PolygonShape(label=1, points="points[0,0 1,0 1,1]"), "shapes[0]: points"),
+        (PolygonShape(label=1, points="0,0 1-0 1,1"), "shapes[0]: points"),
         (PolygonShape(label=0, points="0,0 1,0 1,1"), "shapes[0].label"),
         (PolygonShape(label=1, points="0,0 1,0 1,1", z=2), "shapes[0].z"),
     ],

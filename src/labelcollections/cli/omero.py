@@ -24,7 +24,9 @@ from labelcollections.model.provenance import parse_software
 from labelcollections.model.records import to_record
 from labelcollections.omero.gateway import OmeroGateway
 from labelcollections.omero_sync import (
+    SHAPE_KINDS,
     PixelMode,
+    ShapeKind,
     find_labels,
     from_masks,
     migrate,
@@ -287,20 +289,31 @@ def omero_migrate(ctx: click.Context, omero_image: int) -> None:
 @click.option(
     "--to-masks/--from-masks",
     default=True,
-    help="LABEL_IMAGE (pushed) → Mask ROIs, or Mask ROIs → LABEL_IMAGE, a .npy/.tif file.",
+    help="LABEL_IMAGE (pushed) → ROIs, or ROIs → LABEL_IMAGE, a .npy/.tif file.",
+)
+@click.option(
+    "--shape",
+    type=click.Choice(list(SHAPE_KINDS)),
+    default="mask",
+    show_default=True,
+    help="Mask ROIs (one Mask per plane) or Polygon ROIs (one Polygon per outline and hole).",
 )
 @click.pass_context
-def omero_masks(ctx: click.Context, omero_image: int, label_image: str, to_masks: bool) -> None:
-    """Convert a label image to classic Mask ROIs, or Mask ROIs to a label image file."""
+def omero_masks(
+    ctx: click.Context, omero_image: int, label_image: str, to_masks: bool, shape: str
+) -> None:
+    """Convert a label image to Mask or Polygon ROIs (one per object), or such ROIs to a label
+    image file."""
+    kind: ShapeKind = "polygon" if shape == "polygon" else "mask"
     target = Path(label_image)
     if not to_masks and (target.suffix not in (".npy", ".tif", ".tiff") or target.exists()):
         raise InputError(label_image, "output", "a new .npy, .tif or .tiff file")
     with omero_gateway(ctx) as gateway:
         if to_masks:
-            rois = convert_to_masks(gateway, omero_image, label_image)
-            console.print(f"created {len(rois)} Mask ROIs on Image:{omero_image}")
+            rois = convert_to_masks(gateway, omero_image, label_image, kind)
+            console.print(f"created {len(rois)} {SHAPE_KINDS[kind]} ROIs on Image:{omero_image}")
             return
-        pixels = from_masks(gateway, omero_image)
+        pixels = from_masks(gateway, omero_image, kind)
     keep = tuple(i for i, n in enumerate(pixels.shape) if n > 1 or i >= 3)
     axes = "".join("tczyx"[i] for i in keep)
     data = pixels.reshape([pixels.shape[i] for i in keep])

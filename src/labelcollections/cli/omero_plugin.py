@@ -28,7 +28,7 @@ VERBS = {
     "find": "Label images whose key-value pairs match every condition",
     "register-zarr": "Record the OME-Zarr an OMERO Image is published as",
     "migrate": "Rewrite BioHackathon-prototype collections in the labelcollections schema",
-    "masks": "Convert a label image to Mask ROIs, or Mask ROIs to a label image file",
+    "masks": "Convert a label image to Mask or Polygon ROIs, or such ROIs to a label image file",
 }
 HELP = """Label collections (label images with schema, provenance and versions) on OMERO.
 
@@ -51,8 +51,12 @@ class LabelCollectionsControl(BaseControl):  # type: ignore[misc]
         parser.add_login_arguments()
         verbs = parser.sub()
         for verb, text in VERBS.items():
-            # Each verb's own arguments (and --help) go to the labelcollections command.
-            command = verbs.add_parser(verb, help=text, description=text, add_help=False)
+            # Each verb's own arguments (and --help) go to the labelcollections command. No
+            # prefix character a user types, so argparse takes options before the positional
+            # arguments (``masks --shape polygon 51 …``, ``masks --help``) as arguments too.
+            command = verbs.add_parser(
+                verb, help=text, description=text, add_help=False, prefix_chars="\0"
+            )
             command.add_argument("arguments", nargs=argparse.REMAINDER)
             command.set_defaults(func=self.run, verb=verb)
 

@@ -34,6 +34,7 @@ from omero.model import (
     MaskI,
     NamedValue,
     OriginalFileI,
+    PolygonI,
     RoiI,
 )
 from omero.rtypes import rdouble, rint, rlong, rstring, unwrap
@@ -60,12 +61,15 @@ from labelcollections.omero.gateway import (
     check_text,
     checked_pairs,
 )
+from labelcollections.omero.polygons import PolygonShape
 from labelcollections.omero.tables import columns_of, metadata_of, table_of
 
 ALL_GROUPS = "-1"
 """``omero.group`` value that lets reads see every group of the user."""
-MASK_LABELS = "label values:"
-"""Start of a ROI description listing the label value of each of its Masks, in order."""
+SHAPE_LABELS = "label values:"
+"""Start of a ROI description listing the label value of each of its shapes, in order."""
+HOLES = "holes:"
+"""Start of the part of a ROI description listing which of its Polygons are holes."""
 OMERO_PIXEL_TYPES = {"float": "float32", "double": "float64"}
 """OMERO PixelsType values whose numpy name differs (the integer types share their names)."""
 KEEP_ALIVE_SECONDS = 300
@@ -178,16 +182,7 @@ def mask_to_omero(shape: MaskShape, external_info: ExternalInfo | None = None) -
     mask.setWidth(rdouble(shape.width))
     mask.setHeight(rdouble(shape.height))
     mask.setBytes(shape.bytes)
-    for setter, value in (
-        (mask.setTheZ, shape.z),
-        (mask.setTheT, shape.t),
-        (mask.setTheC, shape.c),
-        (mask.setFillColor, shape.fill_color),
-    ):
-        if value is not None:
-            setter(rint(value))
-    if shape.text is not None:
-        mask.setTextValue(rstring(shape.text))
+    _set_plane_and_style(mask, shape)
     if external_info is not None:
         mask.getDetails().setExternalInfo(external_info_to_omero(external_info))
     return mask
@@ -203,67 +198,135 @@ def mask_from_omero(mask: Any, label: int) -> MaskShape:
         width=int(unwrap(mask.getWidth()) or 0),
         height=int(unwrap(mask.getHeight()) or 0),
         bytes=b"" if packed is None else bytes(packed),
-        z=unwrap(mask.getTheZ()),
-        t=unwrap(mask.getTheT()),
-        c=unwrap(mask.getTheC()),
-        fill_color=unwrap(mask.getFillColor()),
-        text=unwrap(mask.getTextValue()),
+        **_plane_and_style(mask),
     )
+
+
+def polygon_to_omero(shape: PolygonShape) -> Any:
+    """A ``PolygonI`` with the points text, plane, colours and text of ``shape``."""
+    polygon = PolygonI()
+    polygon.setPoints(rstring(shape.points))
+    _set_plane_and_style(polygon, shape)
+    if shape.stroke_color is not None:
+        polygon.setStrokeColor(rint(shape.stroke_color))
+    return polygon
+
+
+def polygon_from_omero(polygon: Any, label: int, hole: bool = False) -> PolygonShape:
+    """Our ``PolygonShape`` of a ``PolygonI``, its points text as stored (OMERO.iviewer
+    writes float coordinates, and may repeat the first vertex last)."""
+    return PolygonShape(
+        label=label,
+        points=unwrap(polygon.getPoints()) or "",
+        hole=hole,
+        stroke_color=unwrap(polygon.getStrokeColor()),
+        **_plane_and_style(polygon),
+    )
+
+
+def _set_plane_and_style(target: Any, shape: MaskShape | PolygonShape) -> None:
+    """The fields every shape kind has: plane indices, fill colour and text (unset: unset)."""
+    for setter, value in (
+        (target.setTheZ, shape.z),
+        (target.setTheT, shape.t),
+        (target.setTheC, shape.c),
+        (target.setFillColor, shape.fill_color),
+    ):
+        if value is not None:
+            setter(rint(value))
+    if shape.text is not None:
+        target.setTextValue(rstring(shape.text))
+
+
+def _plane_and_style(shape: Any) -> dict[str, Any]:
+    """Plane indices, fill colour and text of a saved shape of any kind (``None``: unset)."""
+    return {
+        "z": unwrap(shape.getTheZ()),
+        "t": unwrap(shape.getTheT()),
+        "c": unwrap(shape.getTheC()),
+        "fill_color": unwrap(shape.getFillColor()),
+        "text": unwrap(shape.getTextValue()),
+    }
 
 
 def roi_to_omero(
     image_id: int,
-    masks: Sequence[MaskShape],
+    shapes: Sequence[MaskShape | PolygonShape],
     name: str | None = None,
     external_info: ExternalInfo | None = None,
 ) -> Any:
-    """A new ``RoiI`` on the image holding one ``MaskI`` per shape.
+    """A new ``RoiI`` on the image holding one ``MaskI`` or ``PolygonI`` per shape, in order.
 
-    OMERO has no field for a Mask's label value, so the ROI's description lists them
-    (``label values: 3 3 7``), one per Mask in order.
+    OMERO has no field for a shape's label value, nor for a Polygon cutting a hole, so the
+    ROI's description lists them: ``label values: 3 3 7``, one per shape in order, then
+    ``holes: 3`` (the positions, from 1, of the Polygons that are holes) if there are any.
+    ``external_info`` goes on the Masks.
     """
     roi = RoiI()
     roi.setImage(ImageI(image_id, False))
     if name is not None:
         roi.setName(rstring(name))
-    roi.setDescription(rstring(" ".join([MASK_LABELS, *(str(m.label) for m in masks)])))
-    for shape in masks:
-        roi.addShape(mask_to_omero(shape, external_info))
+    holes = [
+        str(position)
+        for position, shape in enumerate(shapes, start=1)
+        if isinstance(shape, PolygonShape) and shape.hole
+    ]
+    words = [SHAPE_LABELS, *(str(s.label) for s in shapes), *([HOLES, *holes] if holes else [])]
+    roi.setDescription(rstring(" ".join(words)))
+    for shape in shapes:
+        roi.addShape(
+            polygon_to_omero(shape)
+            if isinstance(shape, PolygonShape)
+            else mask_to_omero(shape, external_info)
+        )
     return roi
 
 
 def roi_from_omero(roi: Any, default_label: int) -> Roi:
-    """Our ``Roi`` of a saved ``RoiI`` with its Masks (other shape kinds are left out).
+    """Our ``Roi`` of a saved ``RoiI`` with its Masks and Polygons (other shape kinds are
+    left out).
 
-    Label values come from the description written by :func:`roi_to_omero`; a ROI made
-    elsewhere (or whose Masks changed) gives every Mask ``default_label``, as omero-rois numbers
-    ROIs by rank.
+    Label values and holes come from the description written by :func:`roi_to_omero`; a ROI
+    made elsewhere (or whose shapes changed) gives every shape ``default_label`` and no holes,
+    as omero-rois numbers ROIs by rank.
     """
-    masks = [shape for shape in roi.copyShapes() if isinstance(shape, MaskI)]
-    labels = mask_labels(unwrap(roi.getDescription()), len(masks))
-    if labels is None:
-        labels = [default_label] * len(masks)
+    shapes = [shape for shape in roi.copyShapes() if isinstance(shape, (MaskI, PolygonI))]
+    labels, holes = shape_labels(unwrap(roi.getDescription()), len(shapes)) or (
+        [default_label] * len(shapes),
+        frozenset(),
+    )
+    pairs = list(zip(shapes, labels, strict=True))
+    masks = [(shape, label) for shape, label in pairs if isinstance(shape, MaskI)]
     details = roi.getDetails()
-    external = masks[0].getDetails().getExternalInfo() if masks else None
+    external = masks[0][0].getDetails().getExternalInfo() if masks else None
     return Roi(
         id=id_of(roi),
         image_id=id_of(roi.getImage()),
         name=unwrap(roi.getName()),
-        masks=tuple(mask_from_omero(m, label) for m, label in zip(masks, labels, strict=True)),
+        masks=tuple(mask_from_omero(shape, label) for shape, label in masks),
         group_id=id_of(details.getGroup()),
         owner_id=id_of(details.getOwner()),
         external_info=external_info_from_omero(external),
+        polygons=tuple(
+            polygon_from_omero(shape, label, position in holes)
+            for position, (shape, label) in enumerate(pairs)
+            if isinstance(shape, PolygonI)
+        ),
     )
 
 
-def mask_labels(description: str | None, count: int) -> list[int] | None:
-    """The label values a ROI description lists, if it lists exactly ``count`` integers."""
-    if description is None or not description.startswith(MASK_LABELS):
+def shape_labels(description: str | None, count: int) -> tuple[list[int], frozenset[int]] | None:
+    """The label values a ROI description lists and the positions (from 0) of its holes, if
+    it lists exactly ``count`` integers and holes among them."""
+    if description is None or not description.startswith(SHAPE_LABELS):
         return None
-    words = description[len(MASK_LABELS) :].split()
-    if len(words) != count or not all(w.isdigit() for w in words):
+    values, _, holes = description[len(SHAPE_LABELS) :].partition(HOLES)
+    words, positions = values.split(), holes.split()
+    if len(words) != count or not all(w.isascii() and w.isdigit() for w in words + positions):
         return None
-    return [int(w) for w in words]
+    if not all(0 < int(p) <= count for p in positions):
+        return None
+    return [int(w) for w in words], frozenset(int(p) - 1 for p in positions)
 
 
 def pixels_dtype(pixels_type: str, where: str = "image") -> str:
@@ -774,17 +837,18 @@ class BlitzOmeroGateway:
     def create_roi(
         self,
         image_id: int,
-        masks: Sequence[MaskShape],
+        shapes: Sequence[MaskShape | PolygonShape],
         name: str | None = None,
         external_info: ExternalInfo | None = None,
     ) -> Roi:
-        texts = [name or "", *(m.text or "" for m in masks)]
+        texts = [name or "", *(s.text or "" for s in shapes)]
+        texts += [s.points for s in shapes if isinstance(s, PolygonShape)]
         if external_info is not None:
             texts += [external_info.lsid, external_info.entity_type]
         for text in texts:
             check_text(f"Image:{image_id}", "ROI", text)
         image = self._annotatable("Image", image_id)
-        roi = roi_to_omero(image_id, masks, name, external_info)
+        roi = roi_to_omero(image_id, shapes, name, external_info)
         group_id = id_of(image.getDetails().getGroup())
         with server_errors(f"Image:{image_id}"):
             saved = self._update().saveAndReturnObject(roi, context(group_id))

@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from labelcollections.errors import InputError, NotFoundError
 from labelcollections.omero.masks import MaskShape
+from labelcollections.omero.polygons import PolygonShape
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -224,7 +225,8 @@ class ExternalInfo:
 
 @dataclass(frozen=True)
 class Roi:
-    """A ROI of an image with its Mask shapes; ``external_info`` is that of its Masks."""
+    """A ROI of an image with its Mask and Polygon shapes (other kinds are left out);
+    ``external_info`` is that of its Masks."""
 
     id: int
     image_id: int
@@ -233,6 +235,7 @@ class Roi:
     group_id: int
     owner_id: int
     external_info: ExternalInfo | None = None
+    polygons: tuple[PolygonShape, ...] = ()
 
 
 class OmeroGateway(Protocol):
@@ -372,11 +375,13 @@ class OmeroGateway(Protocol):
     def create_roi(
         self,
         image_id: int,
-        masks: Sequence[MaskShape],
+        shapes: Sequence[MaskShape | PolygonShape],
         name: str | None = None,
         external_info: ExternalInfo | None = None,
     ) -> Roi:
-        """A ROI on the image, in the image's group, holding ``masks`` (ANNOTATE on the image).
+        """A ROI on the image, in the image's group, holding ``shapes`` (Masks and Polygons;
+        ANNOTATE on the image). Each shape's label value, and whether a Polygon is a hole,
+        come back from :meth:`rois`.
 
         ``external_info`` is set on every Mask (omero-label: one ROI with one Mask).
         """

@@ -31,7 +31,11 @@ from labelcollections.polygons.rasterise import rasterise
 __all__ = ["PolygonShape", "labels_from_polygons", "polygons_from_labels"]
 
 SOURCE = "polygons"
-NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+NUMBER = re.compile(_NUMBER)
+POINTS = re.compile(rf"\s*{_NUMBER}(?:[\s,]+{_NUMBER})*[\s,]*")
+"""OMERO's points text: numbers separated by commas and spaces. Clients write ``x,y x,y``
+(OMERO.iviewer, with float coordinates) or ``x,y, x,y`` (OMERO's Python examples)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,10 +58,11 @@ class PolygonShape:
 
     def vertices(self, source: str = SOURCE) -> np.ndarray:
         """The ring's (x, y) vertices, closed (the first repeated last)."""
-        numbers = NUMBER.findall(self.points)
-        if len(numbers) % 2 or len(numbers) < 6:
+        numbers = NUMBER.findall(self.points) if POINTS.fullmatch(self.points) else []
+        pairs = np.array(numbers, dtype=np.float64)
+        if len(numbers) % 2 or len(numbers) < 6 or not np.isfinite(pairs).all():
             raise InputError(source, "points", "'x1,y1 x2,y2 x3,y3 …' with at least 3 vertices")
-        pairs = np.array(numbers, dtype=np.float64).reshape(-1, 2)
+        pairs = pairs.reshape(-1, 2)
         return np.concatenate([pairs, pairs[:1]])
 
 

@@ -28,7 +28,7 @@ from labelcollections.omero_sync.mapping import (
     LabelLocation,
     PixelMode,
 )
-from labelcollections.omero_sync.masks import from_masks, to_masks
+from labelcollections.omero_sync.masks import SHAPE_KINDS, ShapeKind, from_masks, to_masks
 from labelcollections.omero_sync.migrate import migrate
 from labelcollections.omero_sync.pull import PullResult, pull
 from labelcollections.omero_sync.push import PushResult, push
@@ -44,6 +44,7 @@ __all__ = [
     "NS_NGFF",
     "NS_PROTOTYPE_COLLECTION",
     "NS_PROTOTYPE_NODES",
+    "SHAPE_KINDS",
     "FoundLabel",
     "LabelLocation",
     "OmeroCollection",
@@ -51,6 +52,7 @@ __all__ = [
     "PixelMode",
     "PullResult",
     "PushResult",
+    "ShapeKind",
     "find_labels",
     "from_masks",
     "migrate",
@@ -113,10 +115,12 @@ class OmeroSync:
         """See :func:`~labelcollections.omero_sync.migrate.migrate`."""
         return migrate(self.gateway, omero_image_id)
 
-    def to_masks(self, omero_image_id: int, label_reference: str) -> list[Roi]:
+    def to_masks(
+        self, omero_image_id: int, label_reference: str, shape: ShapeKind = "mask"
+    ) -> list[Roi]:
         """See :func:`~labelcollections.omero_sync.masks.to_masks`."""
-        return to_masks(self.gateway, omero_image_id, label_reference)
+        return to_masks(self.gateway, omero_image_id, label_reference, shape)
 
-    def from_masks(self, omero_image_id: int) -> np.ndarray:
+    def from_masks(self, omero_image_id: int, shape: ShapeKind = "mask") -> np.ndarray:
         """See :func:`~labelcollections.omero_sync.masks.from_masks`."""
-        return from_masks(self.gateway, omero_image_id)
+        return from_masks(self.gateway, omero_image_id, shape)

@@ -44,7 +44,16 @@ PIXELS_TYPES = (
 
 LINKS = {"ImageAnnotationLinkI": "ImageI", "RoiAnnotationLinkI": "RoiI"}
 """Annotation link classes and the class of their parent."""
-TEXT_FIELDS = ("_name", "_ns", "_description", "_textValue", "_path", "_mimetype", "_lsid")
+TEXT_FIELDS = (
+    "_name",
+    "_ns",
+    "_description",
+    "_textValue",
+    "_points",
+    "_path",
+    "_mimetype",
+    "_lsid",
+)
 """Fields of the model objects whose text the server stores (checked for U+0000)."""
 
 
