@@ -31,3 +31,8 @@ class NotFoundError(InputError):
 
 class ConflictError(InputError):
     """The operation would overwrite or duplicate something that already exists."""
+
+
+class DamagedError(InputError):
+    """A part of a repository that is there but cannot be used: its marker file or its
+    catalog. ``reindex`` rebuilds a catalog from the stores; ``verify`` reports the damage."""

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from labelcollections.catalog import schema
 from labelcollections.catalog.engine import (
@@ -31,7 +31,7 @@ from labelcollections.catalog.reader import (
 from labelcollections.catalog.schema import SchemaState
 from labelcollections.catalog.tables import catalog_info, images
 from labelcollections.catalog.writer import CatalogEntry, CatalogWriter, write_transaction
-from labelcollections.errors import ConflictError, InputError
+from labelcollections.errors import ConflictError, DamagedError, InputError
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
 
@@ -51,12 +51,21 @@ class Catalog:
             with self.reading() as reader:
                 state = schema.schema_state(reader.connection)
                 found = _owner(reader) if state is SchemaState.CURRENT else None
+        except DatabaseError as error:
+            self.close()
+            reason = " ".join(str(error.orig).split())
+            raise DamagedError(
+                self.shown,
+                "catalog",
+                f"a readable catalog ({reason}); 'labelcollections reindex' rebuilds it from"
+                " the stores",
+            ) from None
         except BaseException:
             self.close()
             raise
         if state is not SchemaState.CURRENT:
             self.close()
-            raise InputError(
+            raise DamagedError(
                 self.shown,
                 "catalog schema",
                 f"revision {schema.SCHEMA_REVISION} (this catalog is {state.value}; "

@@ -7,7 +7,9 @@ import sys
 import click
 
 from labelcollections.cli.options import open_repo, repository_argument
-from labelcollections.cli.output import console, counted, report_error
+from labelcollections.cli.output import RichProgress, console, counted, report_error
+from labelcollections.errors import DamagedError
+from labelcollections.repository import rebuild_catalog
 
 __all__ = ["reindex", "verify"]
 
@@ -15,14 +17,18 @@ __all__ = ["reindex", "verify"]
 @click.command()
 @repository_argument
 def verify(repo: str) -> None:
-    """Re-hash every image and label image against the recorded hashes; exit 1 on mismatch."""
-    with open_repo(repo) as repository:
+    """Check REPO: every store readable and indexed as it is, every pixel hash as recorded;
+    exit 1 on any problem."""
+    try:
+        repository = open_repo(repo)
+    except DamagedError as error:
+        report_error(f"damaged: {error}")
+        sys.exit(1)
+    with repository:
         problems = repository.verify()
         checked = len(repository.images()) + len(repository.label_images())
     for problem in problems:
-        report_error(
-            f"mismatch: {problem.what}: recorded {problem.recorded}, found {problem.actual}"
-        )
+        report_error(problem.describe())
     if problems:
         sys.exit(1)
     verb = "matches" if checked == 1 else "match"
@@ -32,8 +38,10 @@ def verify(repo: str) -> None:
 @click.command()
 @repository_argument
 def reindex(repo: str) -> None:
-    """Rebuild the catalog from the stores."""
+    """Rebuild the catalog from the stores, whatever state it is in."""
+    notes = rebuild_catalog(repo, RichProgress())
+    for note in notes:
+        report_error(f"note: {note}")
     with open_repo(repo) as repository:
-        repository.reindex()
         count = len(repository.label_images())
     console.print(f"reindexed: {counted(count, 'label image')}")

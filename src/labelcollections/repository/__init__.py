@@ -56,7 +56,7 @@ from labelcollections.repository import (
     transfer,
 )
 from labelcollections.repository.context import RepositoryContext
-from labelcollections.repository.integrity import VerifyProblem, upgrade_catalog
+from labelcollections.repository.integrity import VerifyProblem, rebuild_catalog, upgrade_catalog
 from labelcollections.repository.journal import recover
 from labelcollections.repository.layout import (
     CATALOG_FILE,
@@ -81,6 +81,7 @@ __all__ = [
     "Repository",
     "VerifyProblem",
     "open_repository",
+    "rebuild_catalog",
     "stored_table_name",
     "table_record",
     "upgrade_catalog",

@@ -24,6 +24,7 @@ from labelcollections.repository.layout import image_attributes
 from labelcollections.storage.hashing import content_hash
 from labelcollections.storage.locations import join, looks_like_zarr, normalise
 from labelcollections.storage.ome_zarr_store import (
+    OUR_KEY,
     ImageStore,
     LevelWriting,
     write_multiscale_group,
@@ -220,7 +221,7 @@ def _register_image(repo: RepositoryContext, location: str, name: str) -> Refere
         content_hash=digest,
     )
     with new_store(repo, name) as staging:
-        write_plain_group(staging.path, image_attributes(image), store.ngff_version)
+        write_plain_group(staging.path, {OUR_KEY: image_attributes(image)}, store.ngff_version)
         if ome_xml is not None:
             write_ome_xml(staging.path, ome_xml, store.ngff_version)
         staging.image = image

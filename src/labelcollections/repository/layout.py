@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from labelcollections.catalog import SQLITE_DEFAULT, located, parse_catalog_url
-from labelcollections.errors import InputError
+from labelcollections.errors import DamagedError, InputError
 from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.names import slugify, unique_slug
 from labelcollections.model.records import to_record
@@ -42,14 +42,17 @@ class Layout:
     def recorded(self) -> dict[str, Any]:
         """What the marker file records: format, repository id, catalog URL; a marker of
         another format or version is refused."""
-        recorded = read_json(str(self.marker))
+        try:
+            recorded = read_json(str(self.marker))
+        except InputError as error:
+            raise DamagedError(error.source, error.field, error.expected) from None
         known = (
             {key: recorded.get(key) for key in REPOSITORY_FORMAT}
             if isinstance(recorded, dict)
             else None
         )
         if known != REPOSITORY_FORMAT:
-            raise InputError(
+            raise DamagedError(
                 str(self.marker),
                 "version",
                 f"a labelcollections repository of version {REPOSITORY_FORMAT['version']}"
