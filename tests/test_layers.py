@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "omero": 3,
     "repository": 4,
     "omero_sync": 5,
+    "ingest": 5,
     "demo": 5,
     "cli": 6,
     "server": 6,

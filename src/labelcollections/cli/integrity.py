@@ -6,18 +6,27 @@ import sys
 
 import click
 
-from labelcollections.cli.options import open_repo, repository_argument
+from labelcollections.cli.options import open_repo, repository_argument, scheduler_option
 from labelcollections.cli.output import console, counted, report_error
+from labelcollections.ingest import connected, mapped_on
 
 __all__ = ["reindex", "verify"]
 
 
 @click.command()
 @repository_argument
-def verify(repo: str) -> None:
-    """Re-hash every image and label image against the recorded hashes; exit 1 on mismatch."""
+@scheduler_option
+def verify(repo: str, scheduler: str | None) -> None:
+    """Re-hash every image and label image against the recorded hashes; exit 1 on mismatch.
+
+    With --scheduler each hash is a task on that Dask cluster.
+    """
     with open_repo(repo) as repository:
-        problems = repository.verify()
+        if scheduler is None:
+            problems = repository.verify()
+        else:
+            with connected(scheduler) as client:
+                problems = repository.verify(mapped_on(client))
         checked = len(repository.images()) + len(repository.label_images())
     for problem in problems:
         report_error(

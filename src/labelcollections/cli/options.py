@@ -27,6 +27,7 @@ __all__ = [
     "open_repo",
     "provenance_options",
     "repository_argument",
+    "scheduler_option",
     "shards_option",
     "table_output_option",
 ]
@@ -55,6 +56,11 @@ table_output_option = click.option(
     "--output", type=click.Path(dir_okay=False), help="Write to .csv or .parquet."
 )
 
+scheduler_option = click.option(
+    "--scheduler",
+    metavar="tcp://HOST:PORT",
+    help="Address of a running Dask scheduler to run on.",
+)
 axes_option = click.option(
     "--axes",
     callback=lambda _context, _parameter, value: list(value) if value else None,

@@ -111,11 +111,13 @@ class Repository(RepositoryContext):
 
     # Reference images
     add_image = images.add_image
+    present_image = images.present_image
     image = references.image
     image_levels = pixels.image_levels
 
     # Label images
     add_labels = labels.add_labels
+    present_label = labels.present_label
     label_image = references.label_image
     label_images = labels.label_images
     label_levels = pixels.label_levels

@@ -22,6 +22,7 @@ from labelcollections.storage.locations import join, looks_like_zarr, normalise
 from labelcollections.storage.ome_zarr_store import (
     ImageStore,
     LevelWriting,
+    Multiscale,
     write_multiscale_group,
     write_ome_xml,
     write_plain_group,
@@ -148,16 +149,8 @@ def write_image_group(
 def _register_image(repo: RepositoryContext, location: str, name: str) -> ReferenceImage:
     """Register an OME-Zarr image in place: a multiscale group, or the first series of a
     bioformats2raw-layout store (whose OME-XML is kept)."""
-    location = normalise(location)
-    store = ImageStore.open(location)
-    ome_xml = store.ome_xml()
-    series = store.image_series()
-    if series is not None:
-        location = join(location, series)
-        store = ImageStore.open(location)
-    multiscale = store.multiscale()
-    if multiscale is None:
-        raise InputError(location, "multiscales", "an OME-Zarr image (a group with multiscales)")
+    store, multiscale, ome_xml = _registered(location)
+    location = store.location
     with repo.progress.task(f"Hashing {name}", 1) as advance:
         digest = content_hash(store.array(multiscale.levels[0].path))
         advance(1)
@@ -178,6 +171,45 @@ def _register_image(repo: RepositoryContext, location: str, name: str) -> Refere
             write_ome_xml(staging, ome_xml, store.ngff_version)
     repo.catalog.index_image(image, repo.layout.relative(destination))
     return image
+
+
+def present_image(
+    repo: RepositoryContext,
+    source: str | Path | np.ndarray,
+    name: str,
+    *,
+    axes: Sequence[str] | None = None,
+) -> ReferenceImage | None:
+    """The image ``name`` if it is there with the pixels of ``source`` (compared by content
+    hash, read in one pass); None if there is no image of that name. An image of that name
+    with other pixels is a :class:`ConflictError`."""
+    known = next((found for found, _ in repo.catalog.images() if found.name == name), None)
+    if known is None:
+        return None
+    if isinstance(source, str | Path) and looks_like_zarr(str(source)):
+        store, multiscale, _ = _registered(str(source))
+        digest = content_hash(store.array(multiscale.levels[0].path))
+    else:
+        digest = content_hash(in_ngff_order(read_pixels(source, axes)).data)
+    if digest != known.content_hash:
+        raise ConflictError(name, "image", f"the pixels of the image already there ({digest})")
+    return known
+
+
+def _registered(location: str) -> tuple[ImageStore, Multiscale, str | None]:
+    """The store of an OME-Zarr image to register (a multiscale group, or the first series of
+    a bioformats2raw-layout store), its multiscale and the OME-XML kept beside it."""
+    store = ImageStore.open(normalise(location))
+    ome_xml = store.ome_xml()
+    series = store.image_series()
+    if series is not None:
+        store = ImageStore.open(join(store.location, series))
+    multiscale = store.multiscale()
+    if multiscale is None:
+        raise InputError(
+            store.location, "multiscales", "an OME-Zarr image (a group with multiscales)"
+        )
+    return store, multiscale, ome_xml
 
 
 def images(repo: RepositoryContext) -> list[ReferenceImage]:

@@ -3,6 +3,7 @@ the stores (the stores are the truth; the catalog is only their index)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from labelcollections.formats.collection_document import from_document
@@ -10,10 +11,8 @@ from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.repository.context import RepositoryContext
 from labelcollections.repository.images import images
 from labelcollections.repository.labels import label_images
-from labelcollections.repository.pixels import image_levels, label_levels
 from labelcollections.repository.tables import table_record
-from labelcollections.storage.hashing import content_hash
-from labelcollections.storage.ome_zarr_store import OUR_KEY, ImageStore, join_key
+from labelcollections.storage.ome_zarr_store import OUR_KEY, ImageStore, join_key, stored_hash
 from labelcollections.storage.publish import remove_leftovers
 from labelcollections.storage.tables import read_table, table_attributes, table_names
 
@@ -27,36 +26,51 @@ class VerifyProblem:
     actual: str
 
 
-def verify(repo: RepositoryContext) -> list[VerifyProblem]:
-    """Re-hash every image and label image and report what no longer matches."""
-    problems = []
+HashRunner = Callable[[Callable[[str, str], str], Sequence[tuple[str, str]]], list[str]]
+"""Computes ``function(location, key)`` for each pair (e.g. as tasks on a Dask cluster)."""
+
+
+def _here(function: Callable[[str, str], str], items: Sequence[tuple[str, str]]) -> list[str]:
+    return [function(location, key) for location, key in items]
+
+
+def verify(repo: RepositoryContext, runner: HashRunner | None = None) -> list[VerifyProblem]:
+    """Re-hash every image and label image and report what no longer matches; ``runner``
+    computes the hashes (here, one after another, by default)."""
     references = images(repo)
     labels = label_images(repo)
     names = {reference.id: reference.name for reference in references}
-    hashes = {reference.id: reference.content_hash for reference in references}
-    with repo.progress.task("Verifying pixels", len(references) + len(labels)) as advance:
-        for reference in references:
-            actual = content_hash(image_levels(repo, reference)[0])
-            if actual != reference.content_hash:
-                problems.append(
-                    VerifyProblem(f"image {reference.name}", reference.content_hash, actual)
+    by_id = {reference.id: reference for reference in references}
+    checks: list[tuple[str, str | None]] = []
+    arrays: list[tuple[str, str]] = []
+    for reference in references:
+        checks.append((f"image {reference.name}", reference.content_hash))
+        location = reference.source or str(repo.store_location(reference))
+        arrays.append((location, reference.levels[0].path))
+    for label in labels:
+        checks.append(
+            (f"label image {names[label.image_id]}/{label.key}", label.provenance.content_hash)
+        )
+        store = str(repo.store_location(by_id[label.image_id]))
+        arrays.append((store, join_key("labels", repo.label_path(label), label.levels[0].path)))
+    with repo.progress.task("Verifying pixels", len(arrays)) as advance:
+        found = (runner or _here)(stored_hash, arrays)
+        advance(len(arrays))
+    problems = [
+        VerifyProblem(what, recorded, actual)
+        for (what, recorded), actual in zip(checks, found, strict=True)
+        if actual != recorded
+    ]
+    for label in labels:
+        recorded = by_id[label.image_id].content_hash
+        if label.provenance.reference_hash not in (None, recorded):
+            problems.append(
+                VerifyProblem(
+                    f"label image {names[label.image_id]}/{label.key} (reference pixels)",
+                    label.provenance.reference_hash,
+                    str(recorded),
                 )
-            advance(1)
-        for label in labels:
-            what = f"label image {names[label.image_id]}/{label.key}"
-            actual = content_hash(label_levels(repo, label)[0])
-            if actual != label.provenance.content_hash:
-                problems.append(VerifyProblem(what, label.provenance.content_hash, actual))
-            recorded = hashes[label.image_id]
-            if label.provenance.reference_hash not in (None, recorded):
-                problems.append(
-                    VerifyProblem(
-                        f"{what} (reference pixels)",
-                        label.provenance.reference_hash,
-                        str(recorded),
-                    )
-                )
-            advance(1)
+            )
     return problems
 
 

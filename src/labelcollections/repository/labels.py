@@ -30,6 +30,7 @@ from labelcollections.repository.context import RepositoryContext
 from labelcollections.repository.layout import label_attributes, new_label_path
 from labelcollections.repository.references import image, label_image
 from labelcollections.repository.tables import store_instance_table
+from labelcollections.storage.hashing import content_hash
 from labelcollections.storage.ome_zarr_store import ImageStore, LevelWriting
 from labelcollections.storage.sharding import Shards
 from labelcollections.storage.sources import Pixels, PixelSource, read_pixels
@@ -98,6 +99,35 @@ def add_labels(
     write_collection(store, updated, reference, [*known, (label, label_path)])
     repo.catalog.index_label_image(label, label_path, [updated], [record])
     return label
+
+
+def present_label(
+    repo: RepositoryContext,
+    image_name: str,
+    name: str,
+    version: str,
+    source: PixelSource,
+    axes: Sequence[str] | None = None,
+) -> LabelImage | None:
+    """The label image ``name@version`` of ``image_name`` if it is there with the pixels of
+    ``source`` (compared by content hash, read in one pass); None if it is not there.
+
+    What makes adding again resumable: a label image that is there with other pixels is a
+    :class:`ConflictError`.
+    """
+    reference = image(repo, image_name)
+    key = f"{name}@{version}"
+    known = next(
+        (label for label, _ in repo.catalog.label_images(reference.id) if label.key == key), None
+    )
+    if known is None:
+        return None
+    digest = content_hash(_aligned_pixels(read_pixels(source, axes), reference))
+    if digest != known.provenance.content_hash:
+        raise ConflictError(
+            key, "label image", f"the pixels of {reference.name}/{key} already there ({digest})"
+        )
+    return known
 
 
 def label_images(repo: RepositoryContext, image_name: str | None = None) -> list[LabelImage]:

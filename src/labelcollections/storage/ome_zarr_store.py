@@ -40,6 +40,7 @@ from labelcollections.formats.ngff.omero import channels_from_omero
 from labelcollections.formats.ome_xml import METADATA_FILE, OME_GROUP
 from labelcollections.model.images import Axis, Channel, Level
 from labelcollections.progress import Progress, SilentProgress
+from labelcollections.storage.hashing import content_hash
 from labelcollections.storage.locations import is_url, join, list_json_files, read_json, read_text
 from labelcollections.storage.publish import staged_directory, write_json_atomic, write_text_atomic
 from labelcollections.storage.pyramid import Reduction
@@ -368,6 +369,12 @@ class ImageStore:
         if not isinstance(node, zarr.Array):
             raise InputError(self.location, path, "a Zarr array, not a group")
         return node
+
+
+def stored_hash(location: str, key: str) -> str:
+    """The content hash of the array ``key`` of the store at ``location``, read in bands (a
+    function of plain arguments, so it runs anywhere: a thread, a Dask worker)."""
+    return content_hash(ImageStore.open(location).array(key))
 
 
 def join_key(*parts: str) -> str:
