@@ -257,7 +257,7 @@ def _csv_records(text: str, source: str) -> Iterable[tuple[int, dict[str, Any]]]
     if len(set(header)) != len(header):
         raise InputError(source, "header", "each column once")
     for number, record in enumerate(reader, start=1):
-        if None in record:
+        if None in record or None in record.values():
             raise InputError(source, f"row {number}", f"{len(header)} values, one per column")
         yield number, {key.strip(): value.strip() for key, value in record.items()}
 
