@@ -32,9 +32,11 @@ from labelcollections.catalog.tables import (
     label_tables,
     memberships,
     metadata,
+    plates,
 )
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
+from labelcollections.model.plates import Plate, well_path
 from labelcollections.model.provenance import parse_software
 from labelcollections.model.records import to_record
 
@@ -52,6 +54,8 @@ class LabelImageFilter:
     image: str | None = None
     collection: str | None = None
     name: str | None = None
+    plate: str | None = None
+    well: str | None = None
     derived_from: str | None = None
     model_sha256: str | None = None
     min_instances: int | None = None
@@ -187,13 +191,26 @@ class Catalog:
         with self.engine.begin() as connection:
             self._put_entry(connection, entry)
 
-    def rebuild(self, entries: Iterable[CatalogEntry]) -> None:
+    def index_plate(self, plate: Plate) -> None:
+        """Add a plate, or replace its record (its plate-level collections changed)."""
+        with self.engine.begin() as connection:
+            self._put_plate(connection, plate)
+
+    def rebuild(self, entries: Iterable[CatalogEntry], plate_records: Iterable[Plate] = ()) -> None:
         """Replace the whole index with what the stores say, in one transaction."""
         with self.engine.begin() as connection:
             for table in reversed(ALL_TABLES):
                 connection.execute(delete(table))
+            for plate in plate_records:
+                self._put_plate(connection, plate)
             for entry in entries:
                 self._put_entry(connection, entry)
+
+    def _put_plate(self, connection: Connection, plate: Plate) -> None:
+        connection.execute(delete(plates).where(plates.c.id == plate.id))
+        connection.execute(
+            insert(plates).values(id=plate.id, name=plate.name, record=_json(to_record(plate)))
+        )
 
     def _put_entry(self, connection: Connection, entry: CatalogEntry) -> None:
         image, store, labels, image_collections, tables = entry
@@ -250,6 +267,9 @@ class Catalog:
                 levels=len(image.levels),
                 content_hash=image.content_hash,
                 omero_image_id=image.omero_image_id,
+                plate=image.plate.plate if image.plate else None,
+                well=image.plate.well if image.plate else None,
+                field=image.plate.field if image.plate else None,
                 record=_json(to_record(image)),
             )
         )
@@ -313,13 +333,25 @@ class Catalog:
 
     # -- reads --------------------------------------------------------------------------------
 
-    def images(self) -> list[tuple[ReferenceImage, str]]:
-        """Every image with its store path, by name."""
+    def images(
+        self, plate: str | None = None, well: str | None = None
+    ) -> list[tuple[ReferenceImage, str]]:
+        """Every image with its store path, by name (the fields of a plate, or of one of its
+        wells, when given)."""
+        query = select(images.c.record, images.c.store).order_by(images.c.name)
+        if plate is not None:
+            query = query.where(images.c.plate == plate)
+        if well is not None:
+            query = query.where(images.c.well == well_path(well))
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(images.c.record, images.c.store).order_by(images.c.name)
-            )
+            rows = connection.execute(query)
             return [(ReferenceImage.model_validate_json(r.record), r.store) for r in rows]
+
+    def plates(self) -> list[Plate]:
+        """Every plate, by name."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(plates.c.record).order_by(plates.c.name))
+            return [Plate.model_validate_json(r.record) for r in rows]
 
     def collections(self, image_id: str | None = None) -> list[LabelCollection]:
         query = select(collections.c.record).order_by(collections.c.image_id, collections.c.name)
@@ -369,6 +401,10 @@ class Catalog:
             conditions.append(
                 label_images.c.image_id.in_(select(images.c.id).where(images.c.name == query.image))
             )
+        if query.plate:
+            conditions.append(images.c.plate == query.plate)
+        if query.well:
+            conditions.append(images.c.well == well_path(query.well))
         if query.class_name:
             conditions.append(
                 label_images.c.id.in_(

@@ -25,6 +25,7 @@ __all__ = [
     "label_filter_options",
     "omero_image_argument",
     "open_repo",
+    "plate_options",
     "provenance_options",
     "repository_argument",
     "scheduler_option",
@@ -73,6 +74,10 @@ shards_option = click.option(
     " 0: no shards. Default: shard levels that would hold over 1,000 chunk files.",
 )
 
+plate_options = stacked(
+    click.option("--plate", help="Only the fields of this HCS plate."),
+    click.option("--well", help="Only the fields of this well (B3 or B/3)."),
+)
 label_filter_options = stacked(
     click.option("--method", type=METHODS),
     click.option("--software", help="name or name==version"),

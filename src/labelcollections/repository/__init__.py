@@ -36,6 +36,7 @@ from labelcollections.repository import (
     integrity,
     labels,
     pixels,
+    plates,
     queries,
     references,
     tables,
@@ -52,6 +53,7 @@ from labelcollections.repository.layout import (
     Layout,
     stored_table_name,
 )
+from labelcollections.repository.plates import PlateImport
 from labelcollections.repository.tables import Instance, table_record
 from labelcollections.repository.transfer import ImportResult
 from labelcollections.storage.publish import write_json_atomic
@@ -63,6 +65,7 @@ __all__ = [
     "STORE_SUFFIX",
     "ImportResult",
     "Instance",
+    "PlateImport",
     "Repository",
     "VerifyProblem",
     "open_repository",
@@ -139,9 +142,13 @@ class Repository(RepositoryContext):
     find = queries.find
     lineage = queries.lineage
 
-    # Export and import
-    export = transfer.export
-    import_store = transfer.import_store
+    # Plates
+    plate = plates.plate
+    collect_plate = plates.collect
+
+    # Export and import (plates, or images)
+    export = plates.export
+    import_store = plates.import_store
     import_plan = transfer.import_plan
 
     # Integrity
@@ -150,5 +157,6 @@ class Repository(RepositoryContext):
 
     # Last, because inside the class body these names hide their modules from here on.
     images = images.images
+    plates = plates.plates
     tables = tables.tables
     collections = collections.collections

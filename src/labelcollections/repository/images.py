@@ -212,6 +212,8 @@ def _registered(location: str) -> tuple[ImageStore, Multiscale, str | None]:
     return store, multiscale, ome_xml
 
 
-def images(repo: RepositoryContext) -> list[ReferenceImage]:
-    """Every reference image, by name."""
-    return [image for image, _ in repo.catalog.images()]
+def images(
+    repo: RepositoryContext, plate: str | None = None, well: str | None = None
+) -> list[ReferenceImage]:
+    """Every reference image, by name (the fields of a plate, or of one of its wells)."""
+    return [image for image, _ in repo.catalog.images(plate, well)]

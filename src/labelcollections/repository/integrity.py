@@ -8,10 +8,12 @@ from dataclasses import dataclass
 
 from labelcollections.formats.collection_document import from_document
 from labelcollections.model.images import LabelImage, ReferenceImage
+from labelcollections.model.plates import Plate
 from labelcollections.repository.context import RepositoryContext
 from labelcollections.repository.images import images
 from labelcollections.repository.labels import label_images
 from labelcollections.repository.tables import table_record
+from labelcollections.storage.locations import read_json
 from labelcollections.storage.ome_zarr_store import OUR_KEY, ImageStore, join_key, stored_hash
 from labelcollections.storage.publish import remove_leftovers
 from labelcollections.storage.tables import read_table, table_attributes, table_names
@@ -94,4 +96,8 @@ def reindex(repo: RepositoryContext) -> None:
             for name in table_names(store)
         ]
         entries.append((reference, repo.layout.relative(directory), labels, collections, tables))
-    repo.catalog.rebuild(entries)
+    plates = [
+        Plate.model_validate(read_json(str(path))["plate"])
+        for path in sorted(repo.layout.plates_dir.glob("*.json"))
+    ]
+    repo.catalog.rebuild(entries, plates)

@@ -6,6 +6,7 @@
       labelcollections.json          marks the folder as a repository
       catalog.sqlite                 the index (rebuildable from the stores)
       images/<image>.ome.zarr/       one store per reference image, with its labels and collections
+      plates/<plate>.json            the record of an HCS plate (its fields are images above)
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from typing import Any
 
 from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.names import slugify, unique_slug
+from labelcollections.model.plates import Plate
 from labelcollections.model.records import to_record
 
 MARKER_FILE = "labelcollections.json"
 CATALOG_FILE = "catalog.sqlite"
 IMAGES_DIR = "images"
+PLATES_DIR = "plates"
 STORE_SUFFIX = ".ome.zarr"
 REPOSITORY_FORMAT = {"format": "labelcollections-repository", "version": 1}
 
@@ -43,6 +46,14 @@ class Layout:
     @property
     def images_dir(self) -> Path:
         return self.root / IMAGES_DIR
+
+    @property
+    def plates_dir(self) -> Path:
+        return self.root / PLATES_DIR
+
+    def plate_path(self, plate_name: str) -> Path:
+        """The record of the plate named ``plate_name``."""
+        return self.plates_dir / f"{plate_name}.json"
 
     def store_path(self, image_name: str) -> Path:
         """The OME-Zarr store of the image named ``image_name``."""
@@ -92,6 +103,11 @@ def correspondence_table(a_path: str, threshold: float) -> str:
 def image_attributes(image: ReferenceImage) -> dict[str, Any]:
     """Our attributes of a reference image's group."""
     return {"version": 1, "image": to_record(image)}
+
+
+def plate_attributes(plate: Plate) -> dict[str, Any]:
+    """Our attributes of a plate (its record in the repository, its group in an export)."""
+    return {"version": 1, "plate": to_record(plate)}
 
 
 def label_attributes(label: LabelImage) -> dict[str, Any]:

@@ -70,16 +70,34 @@ def export(
     (into ``shards``, see :mod:`labelcollections.storage.sharding`), its content hash checked
     on the way."""
     reference = image(repo, image_name)
+    return write_to(
+        repo,
+        destination,
+        ngff,
+        overwrite,
+        lambda folder: write_export(repo, reference, folder, ngff, shards),
+    )
+
+
+def write_to(
+    repo: RepositoryContext,
+    destination: str | Path,
+    ngff: NgffVersion,
+    overwrite: bool,
+    write: Callable[[Path], None],
+) -> Path:
+    """Run ``write`` on an empty folder that becomes the export at ``destination`` once it is
+    complete (a zipped file for ``.ozx``); see :func:`export`."""
     target = _export_target(repo, destination, overwrite)
     if target.suffix.lower() == ZIPPED_SUFFIX:
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=STAGING_PREFIX, dir=target.parent) as scratch:
             folder = Path(scratch)
-            _write_export(repo, reference, folder, ngff, shards)
+            write(folder)
             write_zipped(folder, target, ngff)
     else:
         with staged_directory(target, replace=overwrite) as staging:
-            _write_export(repo, reference, staging, ngff, shards)
+            write(staging)
     return target
 
 
@@ -103,7 +121,7 @@ def _export_target(repo: RepositoryContext, destination: str | Path, overwrite: 
     return target
 
 
-def _write_export(
+def write_export(
     repo: RepositoryContext,
     reference: ReferenceImage,
     folder: Path,
