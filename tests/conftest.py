@@ -1,14 +1,18 @@
-"""Shared fixtures: where the conformance data lives."""
+"""Shared fixtures: where the conformance data lives, the command line run in-process, and an
+S3 server (moto's, on 127.0.0.1)."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import requests
+import s3fs
 from hypothesis import HealthCheck, settings
+from moto.server import ThreadedMotoServer
 
 from labelcollections.cli import main
 
@@ -51,3 +55,32 @@ def run(capsys: pytest.CaptureFixture[str]) -> Run:
         return code, out, err
 
     return invoke
+
+
+BUCKET = "images"
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[s3fs.S3FileSystem]:
+    """moto's S3 server on a free port of 127.0.0.1 with an empty bucket ``images``; the AWS
+    environment (``AWS_ENDPOINT_URL`` and test credentials) points at it."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    requests.post(f"{endpoint}/moto-api/reset", timeout=30)  # moto keeps state per process
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": endpoint,
+    }.items():
+        monkeypatch.setenv(key, value)
+    s3fs.S3FileSystem.clear_instance_cache()
+    filesystem = s3fs.S3FileSystem(client_kwargs={"endpoint_url": endpoint})
+    filesystem.mkdir(BUCKET)
+    try:
+        yield filesystem
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()
+        server.stop()

@@ -51,6 +51,7 @@ from labelcollections.repository.layout import (
     REPOSITORY_FORMAT,
     STORE_SUFFIX,
     Layout,
+    check_store_url,
     stored_table_name,
 )
 from labelcollections.repository.plates import PlateImport
@@ -83,8 +84,13 @@ class Repository(RepositoryContext):
     """A local repository of reference images, label images and collections."""
 
     @classmethod
-    def init(cls, path: str | Path, progress: Progress | None = None) -> Repository:
-        """Create a repository in an empty (or new) folder."""
+    def init(
+        cls, path: str | Path, progress: Progress | None = None, *, store: str | None = None
+    ) -> Repository:
+        """Create a repository in an empty (or new) folder; ``store`` is the URL (``s3://``,
+        any fsspec URL) under which its image stores go, when not in the folder. Credentials
+        and endpoints come from the standard environment (for S3: ``AWS_ENDPOINT_URL``,
+        ``AWS_PROFILE``, the AWS configuration files)."""
         layout = Layout(Path(path).expanduser().resolve())
         if layout.marker.exists():
             raise ConflictError(
@@ -92,8 +98,11 @@ class Repository(RepositoryContext):
             )
         if layout.root.exists() and any(layout.root.iterdir()):
             raise ConflictError(str(layout.root), "folder", "an empty or new folder")
+        recorded: dict[str, object] = dict(REPOSITORY_FORMAT)
+        if store is not None:
+            recorded["store"] = check_store_url(store)
         layout.images_dir.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(layout.marker, REPOSITORY_FORMAT)
+        write_json_atomic(layout.marker, recorded)
         return cls(layout.root, progress)
 
     @classmethod

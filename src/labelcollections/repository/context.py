@@ -13,7 +13,9 @@ from labelcollections.errors import NotFoundError
 from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.progress import Progress, SilentProgress
 from labelcollections.repository.layout import Layout
+from labelcollections.storage.locations import read_json
 from labelcollections.storage.ome_zarr_store import ImageStore
+from labelcollections.storage.publish import Location
 
 
 class RepositoryContext:
@@ -21,15 +23,17 @@ class RepositoryContext:
 
     def __init__(self, root: Path, progress: Progress | None = None) -> None:
         self.root = root
-        self.layout = Layout(root)
+        recorded = read_json(str(Layout(root).marker))
+        store = recorded.get("store") if isinstance(recorded, dict) else None
+        self.layout = Layout(root, store if isinstance(store, str) else None)
         self.progress: Progress = progress or SilentProgress()
         self.catalog = Catalog(self.layout.catalog_url)
 
     def close(self) -> None:
         self.catalog.close()
 
-    def store_location(self, image: ReferenceImage) -> Path:
-        """The folder of the image's OME-Zarr store in the repository."""
+    def store_location(self, image: ReferenceImage) -> Location:
+        """The folder (or URL) of the image's OME-Zarr store in the repository."""
         return self.layout.store_path(image.name)
 
     def store(self, image: ReferenceImage, writable: bool = False) -> ImageStore:

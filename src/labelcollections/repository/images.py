@@ -27,7 +27,7 @@ from labelcollections.storage.ome_zarr_store import (
     write_ome_xml,
     write_plain_group,
 )
-from labelcollections.storage.publish import staged_directory
+from labelcollections.storage.publish import Location, staged_directory
 from labelcollections.storage.sharding import Shards
 from labelcollections.storage.sources import in_ngff_order, read_pixels
 
@@ -108,7 +108,7 @@ class ImageWriting:
 
 def write_image_group(
     repo: RepositoryContext,
-    directory: Path,
+    directory: Location,
     levels: Sequence[Any | None],
     image: ReferenceImage,
     options: ImageWriting,

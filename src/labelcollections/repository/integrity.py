@@ -78,10 +78,13 @@ def verify(repo: RepositoryContext, runner: HashRunner | None = None) -> list[Ve
 
 def reindex(repo: RepositoryContext) -> None:
     """Rebuild the catalog from the stores, dropping leftovers of interrupted writes."""
-    remove_leftovers(repo.layout.images_dir)
+    if repo.layout.store_url is None:
+        remove_leftovers(repo.layout.images_dir)
     entries = []
     for directory in repo.layout.stores():
         store = ImageStore.open(str(directory))
+        if "image" not in store.ours:
+            continue  # a leftover of an interrupted write on object storage
         reference = ReferenceImage.model_validate(store.ours["image"])
         labels = []
         for path in store.label_paths():

@@ -27,9 +27,9 @@ from labelcollections.repository.context import RepositoryContext
 from labelcollections.repository.layout import plate_attributes
 from labelcollections.repository.references import image
 from labelcollections.storage.importing import PlatePlan, is_plate, plan_plate_import
-from labelcollections.storage.locations import normalise
+from labelcollections.storage.locations import join, normalise
 from labelcollections.storage.ome_zarr_store import OUR_KEY, ImageStore, write_plain_group
-from labelcollections.storage.publish import write_json_atomic
+from labelcollections.storage.publish import Location, write_json_atomic
 from labelcollections.storage.sharding import Shards
 
 
@@ -134,7 +134,7 @@ def export(
     *,
     overwrite: bool = False,
     shards: Shards = None,
-) -> Path:
+) -> Location:
     """Export a plate (by name) in the NGFF plate layout, every field with its labels,
     collections and tables, and the plate-level collections as RFC-8 collections of the
     fields' collections; any other name is an image
@@ -152,27 +152,27 @@ def export(
 
 
 def _write_plate(
-    repo: RepositoryContext, item: Plate, folder: Path, ngff: NgffVersion, shards: Shards
+    repo: RepositoryContext, item: Plate, folder: Location, ngff: NgffVersion, shards: Shards
 ) -> None:
+    root = str(folder)
     extra = {**item.attributes, "name": item.name}
     wells = [well.path for well in item.wells]
     content = plate_metadata(item.rows, item.columns, wells, ngff, extra)
     write_plain_group(
-        folder, {**group_attributes(content, ngff), OUR_KEY: plate_attributes(item)}, ngff
+        root, {**group_attributes(content, ngff), OUR_KEY: plate_attributes(item)}, ngff
     )
     documents: dict[str, tuple[str, str, str, str]] = {}
     for row in sorted({well.row for well in item.wells}):
-        write_plain_group(folder / row, {}, ngff)
+        write_plain_group(join(root, row), {}, ngff)
     for well in item.wells:
         paths = [str(index) for index in range(len(well.fields))]
         write_plain_group(
-            folder / well.path, group_attributes(well_metadata(paths, ngff), ngff), ngff
+            join(root, well.path), group_attributes(well_metadata(paths, ngff), ngff), ngff
         )
         for path, image_id in zip(paths, well.fields, strict=True):
-            field_folder = folder / well.path / path
-            field_folder.mkdir(parents=True)
-            transfer.write_export(repo, image(repo, image_id), field_folder, ngff, shards)
-            exported = ImageStore.open(str(field_folder))
+            field = join(root, well.path, path)
+            transfer.write_export(repo, image(repo, image_id), field, ngff, shards)
+            exported = ImageStore.open(field)
             for collection in repo.catalog.collections(image_id):
                 file = document_file(exported, collection)
                 where = f"{well.path}/{path}"
@@ -185,6 +185,6 @@ def _write_plate(
         file = unique_slug(plate_collection.name, frozenset(taken))
         taken.add(file)
         write_json_atomic(
-            folder / "collections" / f"{file}.json",
+            join(root, "collections", f"{file}.json"),
             plate_collection_document(plate_collection, item, members),
         )

@@ -42,7 +42,13 @@ from labelcollections.model.images import Axis, Channel, Level
 from labelcollections.progress import Progress, SilentProgress
 from labelcollections.storage.hashing import content_hash
 from labelcollections.storage.locations import is_url, join, list_json_files, read_json, read_text
-from labelcollections.storage.publish import staged_directory, write_json_atomic, write_text_atomic
+from labelcollections.storage.publish import (
+    Location,
+    location_exists,
+    staged_directory,
+    write_json_atomic,
+    write_text_atomic,
+)
 from labelcollections.storage.pyramid import Reduction
 from labelcollections.storage.sharding import Shards, shard_shape
 from labelcollections.storage.streaming import Observer, pass_length, write_levels
@@ -88,7 +94,7 @@ def chunks_for(shape: Sequence[int], axes: Sequence[str]) -> tuple[int, ...]:
 
 
 def write_multiscale_group(
-    directory: Path,
+    directory: Location,
     levels: Sequence[Any | None],
     axes: Sequence[Axis],
     level_meta: Sequence[Level],
@@ -179,25 +185,31 @@ def _holds_data(pixels: np.ndarray) -> bool:
     return bool(pixels.reshape(-1).view(np.uint8).any())
 
 
-def write_ome_xml(directory: Path, document: str, version: NgffVersion) -> None:
+def write_ome_xml(directory: Location, document: str, version: NgffVersion) -> None:
     """Keep OME-XML beside the image at ``OME/METADATA.ome.xml``, as bioformats2raw does."""
-    write_plain_group(directory / OME_GROUP, {}, version)
-    write_text_atomic(directory / OME_GROUP / METADATA_FILE, document)
+    write_plain_group(join(str(directory), OME_GROUP), {}, version)
+    write_text_atomic(join(str(directory), OME_GROUP, METADATA_FILE), document)
 
 
-def write_plain_group(directory: Path, attributes: Mapping[str, Any], version: NgffVersion) -> None:
-    """Write (or replace, in one rename) the metadata of a group that holds no arrays."""
-    directory.mkdir(parents=True, exist_ok=True)
+def write_plain_group(
+    directory: Location, attributes: Mapping[str, Any], version: NgffVersion
+) -> None:
+    """Write (or replace, in one rename or one PUT) the metadata of a group that holds no
+    arrays."""
+    folder = str(directory)
+    if not is_url(folder):
+        Path(folder).mkdir(parents=True, exist_ok=True)
     if version == "0.5":
         document = {"zarr_format": 3, "node_type": "group", "attributes": dict(attributes)}
-        write_json_atomic(directory / "zarr.json", document)
+        write_json_atomic(join(folder, "zarr.json"), document)
     else:
-        write_json_atomic(directory / ".zgroup", {"zarr_format": 2})
-        write_json_atomic(directory / ".zattrs", dict(attributes))
+        write_json_atomic(join(folder, ".zgroup"), {"zarr_format": 2})
+        write_json_atomic(join(folder, ".zattrs"), dict(attributes))
 
 
 class ImageStore:
-    """An OME-Zarr image store, local or remote; writable only when local and opened so."""
+    """An OME-Zarr image store, local or on object storage (any fsspec URL), writable when
+    opened so."""
 
     def __init__(self, location: str, group: zarr.Group, writable: bool) -> None:
         self.location = location
@@ -213,7 +225,7 @@ class ImageStore:
             group = zarr.open_group(location, mode="r+" if writable else "r")
         except (FileNotFoundError, KeyError, ValueError, OSError) as error:
             raise InputError(location, "store", f"a readable Zarr group ({error})") from None
-        return cls(location, group, writable and not is_url(location))
+        return cls(location, group, writable)
 
     # -- metadata -----------------------------------------------------------------------------
 
@@ -297,13 +309,7 @@ class ImageStore:
     def collection_document(self, name: str) -> Any:
         return read_json(join(self.location, "collections", f"{name}.json"))
 
-    # -- writing (local stores only) ----------------------------------------------------------
-
-    @property
-    def path(self) -> Path:
-        if is_url(self.location):
-            raise InputError(self.location, "store", "a local store for writing")
-        return Path(self.location)
+    # -- writing ------------------------------------------------------------------------------
 
     def add_label_group(
         self,
@@ -315,18 +321,23 @@ class ImageStore:
         our_attributes: Attributes,
         writing: LevelWriting | None = None,
     ) -> None:
-        """Write a label image aside, move it into place, then list it in ``labels``.
+        """Write a label image aside (in place, on object storage), then list it in
+        ``labels``.
 
         Listing is the publishing step: until it happens no reader sees the label image, and
         neither the image nor any other label image is touched.
         """
+        self._check_writable()
         version = self.ngff_version
-        destination = self.path / "labels" / label_path
-        if label_path in self.label_paths() or destination.exists():
+        labels = join(self.location, "labels")
+        destination = join(labels, label_path)
+        if label_path in self.label_paths() or (
+            not is_url(destination) and Path(destination).exists()
+        ):
             raise InputError(self.location, "labels", f"a new label path (got {label_path!r})")
         for parent in _parents(label_path):
-            if not (self.path / "labels" / parent / _metadata_file(version)).exists():
-                write_plain_group(self.path / "labels" / parent, {}, version)
+            if not location_exists(join(labels, parent, _metadata_file(version))):
+                write_plain_group(join(labels, parent), {}, version)
         with staged_directory(destination) as staging:
             write_multiscale_group(
                 staging,
@@ -340,15 +351,20 @@ class ImageStore:
                 writing=writing,
             )
         listed = [*self.label_paths(), label_path]
-        write_plain_group(self.path / "labels", labels_group_metadata(listed, version), version)
+        write_plain_group(labels, labels_group_metadata(listed, version), version)
         self.reopen()
 
     def reopen(self) -> None:
         """Read the group's metadata again after writing below it."""
-        self.group = zarr.open_group(str(self.path), mode="r+" if self.writable else "r")
+        self.group = zarr.open_group(self.location, mode="r+" if self.writable else "r")
 
     def write_collection_document(self, name: str, document: Mapping[str, Any]) -> None:
-        write_json_atomic(self.path / "collections" / f"{name}.json", document)
+        self._check_writable()
+        write_json_atomic(join(self.location, "collections", f"{name}.json"), document)
+
+    def _check_writable(self) -> None:
+        if not self.writable:
+            raise InputError(self.location, "store", "a store opened for writing")
 
     # -- internals ----------------------------------------------------------------------------
 

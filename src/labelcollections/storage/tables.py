@@ -16,6 +16,7 @@ never rewritten.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import fsspec
@@ -88,13 +89,14 @@ def write_table(
 ) -> None:
     """Write a new table aside, move it into place, then list it in ``tables``."""
     ngff = version or store.ngff_version
-    root = store.path / TABLES_GROUP
-    destination = root / name
-    if name in table_names(store) or destination.exists():
+    root = join(store.location, TABLES_GROUP)
+    destination = join(root, name)
+    if name in table_names(store) or (not is_url(destination) and Path(destination).exists()):
         raise ConflictError(name, "table", f"a table name not yet used in {store.location}")
     with staged_directory(destination) as staging:
         write_plain_group(staging, attributes, ngff)
-        pq.write_table(table, staging / TABLE_FILE)
+        with fsspec.open(join(str(staging), TABLE_FILE), "wb") as handle:
+            pq.write_table(table, handle)
     listed = [*table_names(store), name]
     write_plain_group(root, {"tables": listed}, ngff)
     store.reopen()
