@@ -153,6 +153,7 @@ class Repository(RepositoryContext):
 
     # Plates
     plate = plates.plate
+    save_plate = plates.save_plate
     collect_plate = plates.collect
 
     # Export and import (plates, or images)
