@@ -110,11 +110,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as scratch:
         folder = Path(scratch)
         rows = read_manifest(write_items(folder / "items", args.items, args.size, args.seed))
-        megabytes = sum(
-            (folder / "items" / part / f"im{i}.tif").stat().st_size
-            for i in range(args.items)
-            for part in ("raw", "seg")
-        ) / 1e6
+        megabytes = (
+            sum(
+                (folder / "items" / part / f"im{i}.tif").stat().st_size
+                for i in range(args.items)
+                for part in ("raw", "seg")
+            )
+            / 1e6
+        )
         print(f"{args.items} items: {args.size}×{args.size} uint16 image + uint32 instance labels")
         serial = timed_ingest(folder / "serial", rows)
         with (

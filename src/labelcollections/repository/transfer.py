@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import zarr
 
@@ -54,6 +55,9 @@ from labelcollections.storage.publish import (
 from labelcollections.storage.sharding import Shards
 from labelcollections.storage.tables import read_table, table_attributes, table_names, write_table
 from labelcollections.storage.zipped import write_zipped
+
+READ_ONLY_SCHEMES = frozenset({"http", "https", "zip"})
+"""URL schemes exports cannot be written to."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,10 @@ def write_to(
     export is written in place and complete once ``write`` returns."""
     if is_url(str(destination)):
         location = normalise(destination)
+        if urlsplit(location).scheme in READ_ONLY_SCHEMES:
+            raise InputError(
+                location, "destination", "a path, or a URL one can write to (s3://, gs:// …)"
+            )
         if location_exists(location):
             if not overwrite:
                 raise ConflictError(location, "destination", "a new URL, or --overwrite")
