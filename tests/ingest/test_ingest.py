@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tifffile
+from distributed import get_task_stream
 from tests.conftest import Run
 from tests.ingest.conftest import BIN, wait_for, write_items
 
-from labelcollections.ingest import ingest, read_manifest
+from labelcollections.ingest import connected, ingest, read_manifest
 from labelcollections.repository import Repository
 
 
@@ -101,3 +102,29 @@ def test_a_killed_run_finishes_when_run_again(tmp_path: Path, scheduler: str) ->
         [str(BIN / "labelcollections"), "verify", str(repo)], capture_output=True, text=True
     )
     assert (verified.returncode, verified.stdout.strip()) == (0, "ok: 80 pixel hashes match")
+
+
+def test_a_big_label_image_is_split_over_the_cluster(tmp_path: Path) -> None:
+    rows = read_manifest(write_items(tmp_path, 2, size=2100))
+    for name in ("here", "split"):
+        Repository.init(tmp_path / name).close()
+    assert ingest(tmp_path / "here", rows).count("added") == 2
+    with connected(workers=2) as client, get_task_stream(client) as stream:
+        report = ingest(tmp_path / "split", rows, client, split_bytes=1024)
+    assert report.count("added") == 2, report.failed
+    names = {task["key"].split("-")[0] for task in stream.data}
+    assert {"_write_band", "_level_task"} <= names
+    with Repository.open(tmp_path / "here") as here, Repository.open(tmp_path / "split") as split:
+        for mine, theirs in zip(here.label_images(), split.label_images(), strict=True):
+            assert mine.provenance.content_hash == theirs.provenance.content_hash
+            assert [level.shape for level in mine.levels] == [
+                level.shape for level in theirs.levels
+            ]
+            for a, b in zip(here.label_levels(mine), split.label_levels(theirs), strict=True):
+                np.testing.assert_array_equal(a[...], b[...])
+            assert (
+                here.instance_table(mine.id)
+                .drop_columns(["instance_id"])
+                .equals(split.instance_table(theirs.id).drop_columns(["instance_id"]))
+            )
+        assert split.verify() == []

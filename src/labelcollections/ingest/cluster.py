@@ -12,10 +12,12 @@ import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from distributed import Client, LocalCluster
 
 from labelcollections.errors import InputError
+from labelcollections.storage.split import Runner
 
 __all__ = ["connected", "local_workers", "mapped_on"]
 
@@ -57,16 +59,13 @@ def connected(scheduler: str | None = None, workers: int | None = None) -> Itera
         yield client
 
 
-def mapped_on(
-    client: Client,
-) -> Callable[[Callable[[str, str], str], Sequence[tuple[str, str]]], list[str]]:
-    """A runner computing ``function(*pair)`` for each pair as a task of ``client``'s cluster
-    (``Repository.verify``'s ``runner``)."""
+def mapped_on(client: Client) -> Runner:
+    """A runner computing ``function(*item)`` for each item as a task of ``client``'s cluster
+    (``Repository.verify``'s, and a split write's, ``runner``)."""
 
-    def run(function: Callable[[str, str], str], items: Sequence[tuple[str, str]]) -> list[str]:
-        firsts = [first for first, _ in items]
-        seconds = [second for _, second in items]
-        results: list[str] = client.gather(client.map(function, firsts, seconds, pure=False))
+    def run(function: Callable[..., Any], items: Sequence[tuple[Any, ...]]) -> list[Any]:
+        futures = [client.submit(function, *item, pure=False) for item in items]
+        results: list[Any] = client.gather(futures)
         return results
 
     return run

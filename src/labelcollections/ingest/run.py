@@ -20,7 +20,7 @@ from distributed import Client, as_completed
 from labelcollections.ingest.manifest import ManifestRow
 from labelcollections.ingest.tasks import RowOutcome, add_image_task, add_labels_task
 from labelcollections.progress import Progress, SilentProgress
-from labelcollections.repository import Repository
+from labelcollections.repository import SPLIT_BYTES, Repository
 
 __all__ = ["IngestReport", "ingest"]
 
@@ -44,9 +44,11 @@ def ingest(
     rows: Sequence[ManifestRow],
     client: Client | None = None,
     progress: Progress | None = None,
+    split_bytes: int | None = SPLIT_BYTES,
 ) -> IngestReport:
     """Add every row's image (once) and label image to the repository, on the cluster of
-    ``client``, or here one row after another without one."""
+    ``client``, or here one row after another without one. On a cluster, a label image of
+    more than ``split_bytes`` is itself split over the cluster chunk by chunk (None: never)."""
     location = str(Path(repository).expanduser().resolve())
     Repository.open(location).close()  # a mistake in the path stops the run before it starts
     shown = progress or SilentProgress()
@@ -54,7 +56,7 @@ def ingest(
         if client is None:
             outcomes = _run_here(location, rows, advance)
         else:
-            outcomes = _run_on(client, location, rows, advance)
+            outcomes = _run_on(client, location, rows, advance, split_bytes)
     return IngestReport(tuple(sorted(outcomes, key=lambda outcome: outcome.row)))
 
 
@@ -70,13 +72,17 @@ def _run_here(location: str, rows: Sequence[ManifestRow], advance: Any) -> list[
     images = {name: add_image_task(location, row) for name, row in _first_rows(rows).items()}
     outcomes = []
     for row in rows:
-        outcomes.append(add_labels_task(location, row, images[row.image_name]))
+        outcomes.append(add_labels_task(location, row, images[row.image_name], None))
         advance(1)
     return outcomes
 
 
 def _run_on(
-    client: Client, location: str, rows: Sequence[ManifestRow], advance: Any
+    client: Client,
+    location: str,
+    rows: Sequence[ManifestRow],
+    advance: Any,
+    split_bytes: int | None,
 ) -> list[RowOutcome]:
     images = {
         name: client.submit(add_image_task, location, row, key=_key("image", location, row))
@@ -92,6 +98,7 @@ def _run_on(
             location,
             row,
             images[row.image_name],
+            split_bytes,
             *after,
             key=_key("labels", location, row),
         )

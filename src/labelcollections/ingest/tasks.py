@@ -10,12 +10,17 @@ again after a crash, and what was published is skipped while the rest is added.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+from distributed import get_worker, worker_client
 
 from labelcollections.errors import ConflictError, LabelCollectionsError
+from labelcollections.ingest.cluster import mapped_on
 from labelcollections.ingest.manifest import ManifestRow
-from labelcollections.repository import Repository
+from labelcollections.repository import SPLIT_BYTES, Repository
+from labelcollections.storage.split import Runner
 
 __all__ = ["ImageOutcome", "RowOutcome", "add_image_task", "add_labels_task", "opened"]
 
@@ -83,15 +88,23 @@ def _add_image(repository: Repository, row: ManifestRow) -> Status:
 
 
 def add_labels_task(
-    location: str, row: ManifestRow, image: ImageOutcome, *_after: object
+    location: str,
+    row: ManifestRow,
+    image: ImageOutcome,
+    split_bytes: int | None,
+    *_after: object,
 ) -> RowOutcome:
     """Add the row's label image unless it is there with the same pixels (``_after``: tasks
-    this one waits for)."""
+    this one waits for). On a Dask worker, a label image of more than ``split_bytes`` is
+    written by tasks of the cluster, chunk by chunk."""
     if image.status == "failed":
         return RowOutcome(row.number, row.labels, row.key, "failed", f"image: {image.error}")
     repository = opened(location)
     try:
-        status, label_id = _add_labels(repository, row)
+        if split_bytes is not None and _on_worker():
+            status, label_id = _add_labels(repository, row, _on_cluster, split_bytes)
+        else:
+            status, label_id = _add_labels(repository, row)
     except LabelCollectionsError as error:
         return RowOutcome(row.number, row.labels, row.key, "failed", str(error))
     except Exception as error:  # reported in the summary: the run goes on
@@ -99,7 +112,27 @@ def add_labels_task(
     return RowOutcome(row.number, row.labels, row.key, status, label_id)
 
 
-def _add_labels(repository: Repository, row: ManifestRow) -> tuple[Status, str]:
+def _on_cluster(function: Callable[..., Any], items: Sequence[tuple[Any, ...]]) -> list[Any]:
+    """Run ``function(*item)`` for each item as tasks of the cluster this task runs on (the
+    task leaves its worker's thread pool while it waits)."""
+    with worker_client() as client:
+        return mapped_on(client)(function, items)
+
+
+def _on_worker() -> bool:
+    try:
+        get_worker()
+    except ValueError:
+        return False
+    return True
+
+
+def _add_labels(
+    repository: Repository,
+    row: ManifestRow,
+    runner: Runner | None = None,
+    split_bytes: int = SPLIT_BYTES,
+) -> tuple[Status, str]:
     def present() -> str | None:
         found = repository.present_label(
             row.image_name, row.name, row.version, row.labels, row.axes
@@ -121,6 +154,8 @@ def _add_labels(repository: Repository, row: ManifestRow) -> tuple[Status, str]:
             label_schema=row.label_schema,
             axes=row.axes,
             downsampling=row.downsampling,
+            runner=runner,
+            split_bytes=split_bytes,
         )
     except ConflictError:
         # Another writer (an earlier run still finishing) published it meanwhile.

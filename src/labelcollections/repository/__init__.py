@@ -44,6 +44,7 @@ from labelcollections.repository import (
 )
 from labelcollections.repository.context import RepositoryContext
 from labelcollections.repository.integrity import VerifyProblem
+from labelcollections.repository.labels import SPLIT_BYTES
 from labelcollections.repository.layout import (
     CATALOG_FILE,
     IMAGES_DIR,
@@ -63,6 +64,7 @@ __all__ = [
     "CATALOG_FILE",
     "IMAGES_DIR",
     "MARKER_FILE",
+    "SPLIT_BYTES",
     "STORE_SUFFIX",
     "ImportResult",
     "Instance",

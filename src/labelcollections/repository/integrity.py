@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from labelcollections.formats.collection_document import from_document
 from labelcollections.model.images import LabelImage, ReferenceImage
@@ -16,6 +17,7 @@ from labelcollections.repository.tables import table_record
 from labelcollections.storage.locations import read_json
 from labelcollections.storage.ome_zarr_store import OUR_KEY, ImageStore, join_key, stored_hash
 from labelcollections.storage.publish import remove_leftovers
+from labelcollections.storage.split import Runner
 from labelcollections.storage.tables import read_table, table_attributes, table_names
 
 
@@ -28,15 +30,11 @@ class VerifyProblem:
     actual: str
 
 
-HashRunner = Callable[[Callable[[str, str], str], Sequence[tuple[str, str]]], list[str]]
-"""Computes ``function(location, key)`` for each pair (e.g. as tasks on a Dask cluster)."""
+def _here(function: Callable[..., Any], items: Sequence[tuple[Any, ...]]) -> list[Any]:
+    return [function(*item) for item in items]
 
 
-def _here(function: Callable[[str, str], str], items: Sequence[tuple[str, str]]) -> list[str]:
-    return [function(location, key) for location, key in items]
-
-
-def verify(repo: RepositoryContext, runner: HashRunner | None = None) -> list[VerifyProblem]:
+def verify(repo: RepositoryContext, runner: Runner | None = None) -> list[VerifyProblem]:
     """Re-hash every image and label image and report what no longer matches; ``runner``
     computes the hashes (here, one after another, by default)."""
     references = images(repo)
@@ -44,7 +42,7 @@ def verify(repo: RepositoryContext, runner: HashRunner | None = None) -> list[Ve
     names = {reference.id: reference.name for reference in references}
     by_id = {reference.id: reference for reference in references}
     checks: list[tuple[str, str | None]] = []
-    arrays: list[tuple[str, str]] = []
+    arrays: list[tuple[Any, ...]] = []
     for reference in references:
         checks.append((f"image {reference.name}", reference.content_hash))
         location = reference.source or str(repo.store_location(reference))

@@ -4,6 +4,8 @@ content hash and instance table computed alongside, then indexed."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -11,7 +13,7 @@ import pyarrow as pa
 
 from labelcollections.errors import ConflictError, InputError
 from labelcollections.formats.ngff.labels import image_label_metadata, image_path_from_label
-from labelcollections.instances.statistics import StatisticsCollector
+from labelcollections.instances.statistics import StatisticsCollector, block_statistics
 from labelcollections.instances.table import statistics_table
 from labelcollections.model.geometry import (
     check_label_dtype,
@@ -34,6 +36,10 @@ from labelcollections.storage.hashing import content_hash
 from labelcollections.storage.ome_zarr_store import ImageStore, LevelWriting
 from labelcollections.storage.sharding import Shards
 from labelcollections.storage.sources import Pixels, PixelSource, read_pixels
+from labelcollections.storage.split import Runner, Split
+
+SPLIT_BYTES = 256 * 1024 * 1024
+"""Label images larger than this are split over a runner's tasks, when one is given."""
 
 
 def add_labels(
@@ -50,6 +56,8 @@ def add_labels(
     axes: Sequence[str] | None = None,
     downsampling: Downsampling = "nearest",
     shards: Shards = None,
+    runner: Runner | None = None,
+    split_bytes: int = SPLIT_BYTES,
 ) -> LabelImage:
     """Add a label image of ``image_name`` to ``collection`` (created when new).
 
@@ -91,7 +99,12 @@ def add_labels(
     )
     store = repo.store(reference, writable=True)
     label_path = new_label_path(draft, (path for _, path in known))
-    label, table = _write_label_group(repo, store, draft, data, label_path, pixels.source, shards)
+    split = None
+    if runner is not None and data.nbytes > split_bytes:
+        split = Split(runner, partial(aligned_source, source, axes, reference), block_statistics)
+    label, table = _write_label_group(
+        repo, store, draft, data, label_path, pixels.source, LevelOptions(shards, split)
+    )
     record = store_instance_table(repo, store, label, label_path, table)
     updated = collection_or_new(
         reference, collection, provenance, repo.catalog.collections(reference.id)
@@ -136,6 +149,14 @@ def label_images(repo: RepositoryContext, image_name: str | None = None) -> list
     return [label for label, _ in repo.catalog.label_images(image_id)]
 
 
+def aligned_source(
+    source: PixelSource, axes: Sequence[str] | None, reference: ReferenceImage
+) -> Any:
+    """The pixels of ``source`` aligned to ``reference`` (what a task of a split write opens
+    where it runs)."""
+    return _aligned_pixels(read_pixels(source, axes), reference)
+
+
 def _aligned_pixels(pixels: Pixels, reference: ReferenceImage) -> Any:
     """The label pixels in the reference image's axis order and dimensionality (lazily for
     file, Zarr and dask sources), after checking their type and shape."""
@@ -148,6 +169,14 @@ def _aligned_pixels(pixels: Pixels, reference: ReferenceImage) -> Any:
     return pixels.data.transpose(order).reshape(shape)
 
 
+@dataclass(frozen=True)
+class LevelOptions:
+    """How the levels of a new label image are laid out and who writes them."""
+
+    shards: Shards = None
+    split: Split | None = None
+
+
 def _write_label_group(
     repo: RepositoryContext,
     store: ImageStore,
@@ -155,7 +184,7 @@ def _write_label_group(
     data: Any,
     label_path: str,
     source: str,
-    shards: Shards,
+    options: LevelOptions,
 ) -> tuple[LabelImage, pa.Table]:
     """Publish the label group of ``draft``: its pyramid, then its metadata with the content
     hash. The hash and the instance statistics are computed in the same pass as the pyramid."""
@@ -183,9 +212,12 @@ def _write_label_group(
         LevelWriting(
             reduction=draft.downsampling,
             observers=(statistics.add,),
-            shards=shards,
+            shards=options.shards,
             progress=repo.progress,
             title=f"Writing labels {label_path}",
+            split=None
+            if options.split is None
+            else replace(options.split, collect=statistics.add_part),
         ),
     )
     label = finished[0]

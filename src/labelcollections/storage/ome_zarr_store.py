@@ -51,6 +51,7 @@ from labelcollections.storage.publish import (
 )
 from labelcollections.storage.pyramid import Reduction
 from labelcollections.storage.sharding import Shards, shard_shape
+from labelcollections.storage.split import Split, write_split
 from labelcollections.storage.streaming import Observer, pass_length, write_levels
 
 OUR_KEY = "labelcollections"
@@ -75,6 +76,9 @@ class LevelWriting:
     shards: Shards = None
     progress: Progress | None = None
     title: str = ""
+    split: Split | None = None
+    """Write as tasks of a runner instead of in one pass here (:mod:`.split`); the observers
+    are then left out, the split's summaries take their place."""
 
 
 @dataclass(frozen=True)
@@ -125,15 +129,20 @@ def write_multiscale_group(
         for meta in level_meta
     ]
     title = how.title or f"Writing {name}"
-    with (how.progress or SilentProgress()).task(title, pass_length(arrays, levels)) as advance:
-        digest = write_levels(
-            arrays,
-            levels,
-            how.reduction,
-            keep=_holds_data,
-            observers=how.observers,
-            advance=advance,
-        )
+    if how.split is not None:
+        with (how.progress or SilentProgress()).task(title, 1) as advance:
+            digest = write_split(arrays, how.split, how.reduction, keep=_holds_data)
+            advance(1)
+    else:
+        with (how.progress or SilentProgress()).task(title, pass_length(arrays, levels)) as advance:
+            digest = write_levels(
+                arrays,
+                levels,
+                how.reduction,
+                keep=_holds_data,
+                observers=how.observers,
+                advance=advance,
+            )
     content = {"multiscales": multiscales_metadata(name, axes, level_meta, version), **extra_ome}
     attributes: dict[str, Any] = dict(group_attributes(content, version))
     if our_attributes is not None:
