@@ -8,11 +8,13 @@ from pathlib import Path
 import numpy as np
 import s3fs
 import tifffile
+from fastapi.testclient import TestClient
 from tests.conftest import BUCKET, Run
 from tests.repository.test_rich_metadata import write_bioformats2raw
 
 from labelcollections.model.provenance import Provenance
 from labelcollections.repository import Repository
+from labelcollections.server import create_app
 
 
 def test_stores_on_s3_register_in_place(s3: s3fs.S3FileSystem, tmp_path: Path) -> None:
@@ -87,3 +89,12 @@ def test_a_repository_with_its_stores_on_s3(
         assert first.catalog.dump() == before
     code, _, err = run("init", tmp_path / "other", "--store", store)
     assert code == 2 and "holds no repository's stores yet" in err
+    with TestClient(create_app(repo), base_url="http://localhost") as client:  # serve
+        (image,) = client.get("/api/images").json()
+        assert image["label_image_count"] == 1
+        tile = client.get(f"/api/images/{image['id']}/tiles/0/0/0.png")
+        assert tile.status_code == 200 and tile.content.startswith(b"\x89PNG")
+        label = client.get("/api/labels/nuclei@v1/tiles/0/0/0.png")
+        assert label.status_code == 200
+        hit = client.get("/api/labels/nuclei@v1/at", params={"x": 20, "y": 20}).json()
+        assert hit["value"] == 7
