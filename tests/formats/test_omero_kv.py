@@ -121,6 +121,17 @@ json_values = st.recursive(
     max_leaves=20,
 )
 json_objects = st.dictionaries(keys, json_values, max_size=4)
+portable_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | texts,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(keys, children, max_size=4),
+    max_leaves=20,
+)
+model_json_objects = st.dictionaries(keys, portable_values, max_size=4)
+"""What model records hold: JSON that every reader reads back equal (64-bit integers)."""
 prefixes = (
     st.sampled_from(["attributes", "provenance.parameters", "class.3.properties", ""]) | st.text()
 )
@@ -163,7 +174,7 @@ provenances = st.builds(
     created=st.datetimes(
         min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 31), timezones=utc_offsets
     ),
-    parameters=json_objects,
+    parameters=model_json_objects,
     model_name=optional(texts),
     model_version=optional(texts),
     model_sha256=optional(st.from_regex(r"(sha256:)?[0-9a-fA-F]{64}", fullmatch=True)),
@@ -187,7 +198,7 @@ label_classes = st.builds(
     value=st.integers(-(2**63), 2**64 - 1),
     name=optional(texts.filter(bool)),
     color=optional(colors),
-    properties=json_objects.filter(lambda p: not {"class", "label-value"} & set(p)),
+    properties=model_json_objects.filter(lambda p: not {"class", "label-value"} & set(p)),
 )
 label_schemas = st.builds(
     LabelSchema,
@@ -207,7 +218,7 @@ label_images = st.builds(
     levels=st.lists(levels, max_size=3).map(tuple),
     omero_image_id=optional(model_ints),
     downsampling=st.sampled_from(["nearest", "mode"]),
-    attributes=json_objects,
+    attributes=model_json_objects,
 )
 collections = st.builds(
     LabelCollection,
@@ -218,7 +229,7 @@ collections = st.builds(
     provenance=optional(provenances),
     members=st.lists(texts, unique=True, max_size=5).map(tuple),
     omero_collection_id=optional(model_ints),
-    attributes=json_objects,
+    attributes=model_json_objects,
 )
 
 

@@ -19,7 +19,7 @@ from labelcollections.omero_sync import LABEL_PIXEL_DTYPES, OmeroSync
 from labelcollections.repository import Repository
 
 text = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\0"), max_size=12)
-json_leaf = st.one_of(st.none(), st.booleans(), st.integers(), text)
+json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**64 - 1), text)
 parameters = st.dictionaries(text, st.recursive(json_leaf, lambda c: st.lists(c, max_size=3)))
 classes = st.lists(
     st.builds(

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import click
 
-from labelcollections.cli.options import json_option, open_repo, repository_argument
+from labelcollections.cli.options import (
+    FiniteFloatRange,
+    json_option,
+    open_repo,
+    repository_argument,
+)
 from labelcollections.cli.output import print_json, print_rows
 
 __all__ = ["compare"]
@@ -18,7 +23,7 @@ __all__ = ["compare"]
     "--iou",
     default=0.5,
     show_default=True,
-    type=click.FloatRange(0, 1, min_open=True),
+    type=FiniteFloatRange(0, 1, min_open=True),
     help="IoU at which two objects match.",
 )
 @json_option

@@ -9,6 +9,8 @@ from rich.markup import escape
 
 from labelcollections.catalog import LabelImageFilter
 from labelcollections.cli.options import (
+    AREA,
+    COUNT,
     LABEL_TYPES,
     axes_option,
     json_option,
@@ -20,6 +22,7 @@ from labelcollections.cli.options import (
     shards_option,
 )
 from labelcollections.cli.output import console, counted, label_row, print_json, print_rows
+from labelcollections.errors import InputError
 from labelcollections.model.label_schema import LabelSchema, parse_label_schema
 from labelcollections.model.provenance import merge_provenance, split_label_type
 from labelcollections.model.records import to_record
@@ -78,7 +81,10 @@ def add_labels(
     """
     document = read_json(provenance_file) if provenance_file else {}
     label_type, fields = split_label_type(document, provenance_file, label_type)
-    options = {**provenance_fields, "parameters": read_json(parameters) if parameters else None}
+    options = {
+        **provenance_fields,
+        "parameters": read_parameters(parameters) if parameters else None,
+    }
     provenance = merge_provenance(fields, provenance_file, options)
     schema = parse_label_schema(read_json(classes), classes) if classes else LabelSchema()
     with open_repo(repo) as repository:
@@ -103,6 +109,14 @@ def add_labels(
     )
 
 
+def read_parameters(path: str) -> dict[str, Any]:
+    """The ``--parameters`` file: a JSON object."""
+    parameters = read_json(path)
+    if not isinstance(parameters, dict):
+        raise InputError(path, "<root>", "a JSON object of parameters")
+    return parameters
+
+
 @click.command()
 @repository_argument
 @label_filter_options
@@ -113,10 +127,10 @@ def add_labels(
 @click.option("--name")
 @click.option("--derived-from")
 @click.option("--model-sha256")
-@click.option("--min-instances", type=click.IntRange(0), help="At least this many objects.")
-@click.option("--max-instances", type=click.IntRange(0), help="At most this many objects.")
-@click.option("--min-mean-area", type=click.FloatRange(0), help="Mean object size (pixels).")
-@click.option("--max-mean-area", type=click.FloatRange(0), help="Mean object size (pixels).")
+@click.option("--min-instances", type=COUNT, help="At least this many objects.")
+@click.option("--max-instances", type=COUNT, help="At most this many objects.")
+@click.option("--min-mean-area", type=AREA, help="Mean object size (pixels).")
+@click.option("--max-mean-area", type=AREA, help="Mean object size (pixels).")
 @json_option
 def find(repo: str, as_json: bool, derived_from: str | None, **conditions: Any) -> None:
     """Label images matching every given condition."""

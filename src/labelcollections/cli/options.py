@@ -7,6 +7,7 @@ documents it the same way.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -18,8 +19,11 @@ from labelcollections.repository import Repository
 from labelcollections.storage.sharding import parse_shards
 
 __all__ = [
+    "AREA",
+    "COUNT",
     "LABEL_TYPES",
     "METHODS",
+    "FiniteFloatRange",
     "axes_option",
     "json_option",
     "label_filter_options",
@@ -35,6 +39,21 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+
+class FiniteFloatRange(click.FloatRange):
+    """A float range that also refuses NaN and infinities (which compare as inside any range)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+COUNT = click.IntRange(0, 2**63 - 1)
+"""A count the catalog can compare with (its integers are 64-bit)."""
+AREA = FiniteFloatRange(0)
+"""A non-negative, finite size in pixels."""
 LABEL_TYPES = click.Choice([t.value for t in LabelType])
 METHODS = click.Choice([m.value for m in Method])
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, JsonValue, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from labelcollections.model.names import check_display_name
 from labelcollections.model.provenance import Provenance
-from labelcollections.model.records import RECORD_CONFIG
+from labelcollections.model.records import RECORD_CONFIG, JsonObject
 
 
 class LabelCollection(BaseModel):
@@ -25,7 +25,7 @@ class LabelCollection(BaseModel):
     provenance: Provenance | None = None
     members: tuple[str, ...] = ()
     omero_collection_id: int | None = None
-    attributes: dict[str, JsonValue] = Field(default_factory=dict)
+    attributes: JsonObject = Field(default_factory=dict)
 
     @field_validator("name")
     @classmethod

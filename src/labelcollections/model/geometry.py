@@ -114,12 +114,18 @@ def expanded_shape(
     return tuple(sizes.get(axis, 1) for axis in reference_axes)
 
 
+PLANE_AXES = frozenset({"y", "x"})
+"""The axes a label image always shares with its image."""
+
+
 def check_label_shape(
     shape: Sequence[int], reference_shape: Sequence[int], reference_axes: Sequence[str], source: str
 ) -> None:
-    """Each label dimension equals the image's or is 1 (an irrelevant axis), as NGFF says."""
+    """Each label dimension equals the image's or is 1 (an irrelevant axis, as NGFF says), and
+    y and x always equal the image's: a label image covers the image's plane."""
     if len(shape) != len(reference_shape) or any(
-        n not in (r, 1) for n, r in zip(shape, reference_shape, strict=True)
+        n != r if axis in PLANE_AXES else n not in (r, 1)
+        for n, r, axis in zip(shape, reference_shape, reference_axes, strict=True)
     ):
         raise InputError(
             source,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, JsonValue, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from labelcollections.model.label_schema import LabelSchema
 from labelcollections.model.names import check_display_name, check_name
 from labelcollections.model.plates import PlatePosition
 from labelcollections.model.provenance import Provenance, Sha256
-from labelcollections.model.records import RECORD_CONFIG
+from labelcollections.model.records import RECORD_CONFIG, JsonObject
 from labelcollections.model.vocabulary import LABEL_DTYPES, Downsampling, LabelType
 
 
@@ -64,7 +64,7 @@ class ReferenceImage(BaseModel):
     content_hash: Sha256 | None = None
     omero_image_id: int | None = None
     plate: PlatePosition | None = None
-    attributes: dict[str, JsonValue] = Field(default_factory=dict)
+    attributes: JsonObject = Field(default_factory=dict)
 
     @field_validator("name")
     @classmethod
@@ -102,7 +102,7 @@ class LabelImage(BaseModel):
     levels: tuple[Level, ...] = ()
     omero_image_id: int | None = None
     downsampling: Downsampling = "nearest"
-    attributes: dict[str, JsonValue] = Field(default_factory=dict)
+    attributes: JsonObject = Field(default_factory=dict)
 
     @field_validator("name")
     @classmethod

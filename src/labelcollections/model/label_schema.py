@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, JsonValue, field_validator
 
 from labelcollections.errors import InputError
 from labelcollections.model.parsing import validate_model
-from labelcollections.model.records import RECORD_CONFIG
+from labelcollections.model.records import RECORD_CONFIG, JsonObject
 
 INTEGER_KEY = re.compile(r"-?[0-9]{1,20}")
 Channel = Annotated[int, Field(ge=0, le=255, strict=True)]
@@ -28,7 +28,7 @@ class LabelClass(BaseModel):
     value: LabelValue
     name: Annotated[str, Field(min_length=1)] | None = None
     color: Rgba | None = None
-    properties: dict[str, JsonValue] = Field(default_factory=dict)
+    properties: JsonObject = Field(default_factory=dict)
 
     @field_validator("properties")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -46,7 +47,13 @@ def parse_json(text: str | bytes, source: str) -> Any:
     Python's parser accepts all three (and keeps the last of repeated keys silently).
     """
     try:
-        data = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        data = json.loads(
+            text,
+            object_pairs_hook=_unique_keys,
+            parse_constant=_no_constant,
+            parse_int=_bounded_int,
+            parse_float=_finite_float,
+        )
     except json.JSONDecodeError as error:
         raise InputError(
             source, f"line {error.lineno} column {error.colno}", f"valid JSON ({error.msg})"
@@ -79,6 +86,20 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> Any:
     raise _Refused(name, "finite numbers (JSON has no NaN or Infinity)")
+
+
+def _bounded_int(text: str) -> int:
+    """Integers that 64-bit readers hold: int64's minimum to uint64's maximum (label values)."""
+    if len(text.lstrip("-")) > 20 or not -(2**63) <= (value := int(text)) <= 2**64 - 1:
+        raise _Refused(text[:24], "integers from -2**63 to 2**64-1")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Refused(text[:24], "finite numbers (this one overflows a double)")
+    return value
 
 
 def _check_depth(data: Any, source: str) -> None:

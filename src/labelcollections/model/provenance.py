@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from labelcollections.errors import InputError
 from labelcollections.model.parsing import validate_model
-from labelcollections.model.records import RECORD_CONFIG
+from labelcollections.model.records import RECORD_CONFIG, JsonObject
 from labelcollections.model.vocabulary import Method
 
 TIME_EXPECTED = "a time with a UTC offset (ISO 8601, e.g. 2026-01-31T12:00:00Z)"
@@ -58,7 +58,7 @@ class Provenance(BaseModel):
     software_version: str | None = None
     author: str | None = None
     created: UtcDateTime = Field(default_factory=utc_now)
-    parameters: dict[str, JsonValue] = Field(default_factory=dict)
+    parameters: JsonObject = Field(default_factory=dict)
     model_name: str | None = None
     model_version: str | None = None
     model_sha256: ModelDigest | None = None

@@ -67,6 +67,7 @@ def pull(
             tuple(planned.values()),
             tuple(c.collection for c in collections),
             tuple(tables),
+            source=f"Image:{omero_image_id}",
         )
     )
     return PullResult(

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from labelcollections.errors import ConflictError, NotFoundError
+from labelcollections.errors import ConflictError, InputError, NotFoundError
 from labelcollections.progress import Progress
 from labelcollections.repository import (
     collections,
@@ -98,12 +98,17 @@ class Repository(RepositoryContext):
             raise ConflictError(
                 str(layout.root), "repository", "a folder that is not a repository yet"
             )
-        if layout.root.exists() and any(layout.root.iterdir()):
+        if layout.root.exists() and (not layout.root.is_dir() or any(layout.root.iterdir())):
             raise ConflictError(str(layout.root), "folder", "an empty or new folder")
         recorded: dict[str, object] = dict(REPOSITORY_FORMAT)
         if store is not None:
             recorded["store"] = check_store_url(store)
-        layout.images_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            layout.images_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InputError(
+                str(layout.root), "folder", f"a folder that can be made ({error.strerror})"
+            ) from None
         write_json_atomic(layout.marker, recorded)
         return cls(layout.root, progress)
 

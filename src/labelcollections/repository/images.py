@@ -58,9 +58,11 @@ def add_image(
     given = read_pixels(source, axes)
     pixels = in_ngff_order(given)
     data = pixels.data
-    if data.dtype.kind not in "uif" or data.ndim < 2 or data.ndim > 5:
+    if data.dtype.kind not in "uif" or not 2 <= data.ndim <= 5 or 0 in data.shape:
         raise InputError(
-            pixels.source, "pixels", f"a 2D to 5D numeric array (got {data.ndim}D {data.dtype})"
+            pixels.source,
+            "pixels",
+            f"a 2D to 5D numeric array without empty axes (got shape {data.shape}, {data.dtype})",
         )
     axis_names = pixels.axes or ()
     if scale is not None and len(scale) != data.ndim:

@@ -22,6 +22,7 @@ from labelcollections.formats.ngff.labels import (
 from labelcollections.formats.ngff.multiscales import NgffVersion
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
+from labelcollections.model.lineage import check_lineage
 from labelcollections.model.names import check_display_name
 from labelcollections.model.vocabulary import LabelType
 from labelcollections.repository.collections import write_collection
@@ -119,15 +120,22 @@ def write_to(
             write(staging)
         return location
     target = _export_target(repo, destination, overwrite)
-    if target.suffix.lower() == ZIPPED_SUFFIX:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=STAGING_PREFIX, dir=target.parent) as scratch:
-            folder = Path(scratch)
-            write(folder)
-            write_zipped(folder, target, ngff)
-    else:
-        with staged_directory(target, replace=overwrite) as staging:
-            write(staging)
+    try:
+        if target.suffix.lower() == ZIPPED_SUFFIX:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(prefix=STAGING_PREFIX, dir=target.parent) as scratch:
+                folder = Path(scratch)
+                write(folder)
+                write_zipped(folder, target, ngff)
+        else:
+            with staged_directory(target, replace=overwrite) as staging:
+                write(staging)
+    except OSError as error:
+        if error.filename is None or not Path(error.filename).is_relative_to(target.parent):
+            raise
+        raise InputError(
+            str(destination), "destination", f"a writable place ({error.strerror or error})"
+        ) from None
     return target
 
 
@@ -137,6 +145,9 @@ def _export_target(repo: RepositoryContext, destination: str | Path, overwrite: 
     text = str(destination)
     expected = "a new path (a folder, a file ending .ozx, or a URL)"
     target = Path(text).expanduser().resolve()
+    blocking = next((parent for parent in target.parents if parent.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise InputError(text, "destination", f"{expected} in a folder ({blocking} is a file)")
     if target.is_relative_to(repo.root):
         raise InputError(text, "destination", f"{expected} outside the repository")
     if target.exists() or target.is_symlink():
@@ -186,7 +197,7 @@ def write_export(
                     label.label_schema, ngff, image_path_from_label(paths[label.id])
                 )
             },
-            _checked_label_attributes(label),
+            _checked_label_attributes(label, source_store.location),
             name=paths[label.id],
             writing=LevelWriting(
                 shards=shards, progress=repo.progress, title=f"Exporting labels {path}"
@@ -202,14 +213,16 @@ def write_export(
         write_table(exported, moved, read_table(source_store, name), attributes, ngff)
 
 
-def _checked_label_attributes(label: LabelImage) -> Callable[[str], dict[str, Any]]:
-    """Our attributes of a label group being copied, once its pixels proved to be the
-    recorded ones."""
+def _checked_label_attributes(label: LabelImage, source: str) -> Callable[[str], dict[str, Any]]:
+    """Our attributes of a label group being copied from ``source``, once its pixels proved to
+    be the recorded ones."""
 
     def attributes(digest: str) -> dict[str, Any]:
         recorded = label.provenance.content_hash
         if recorded not in (None, digest):
-            raise InputError(label.key, "pixels", f"pixels matching the recorded hash {recorded}")
+            raise InputError(
+                source, f"{label.key} pixels", f"pixels matching the recorded hash {recorded}"
+            )
         return label_attributes(label)
 
     return attributes
@@ -240,6 +253,11 @@ def import_plan(repo: RepositoryContext, plan: ImportPlan) -> ImportResult:
     added: new label images, new collections and new members of known collections.
     """
     known = next((known for known in images(repo) if known.id == plan.image.id), None)
+    present = [label for label, _ in repo.catalog.label_images(known.id)] if known else []
+    arriving = [planned.label for planned in plan.labels]
+    check_lineage(
+        {label.id: label.provenance.derived_from for label in [*present, *arriving]}, plan.source
+    )
     if known is None:
         return _apply_import(repo, plan)
     return _merge_import(repo, known, plan)
@@ -266,7 +284,9 @@ def _apply_import(repo: RepositoryContext, plan: ImportPlan) -> ImportResult:
         )
         store = ImageStore(str(staging), zarr.open_group(str(staging), mode="r+"), True)
         paths = {label.id: path for label, path in stored}
-        tables = _write_planned_labels(repo, store, labels, _relocated(plan.tables, paths))
+        tables = _write_planned_labels(
+            repo, store, plan.source, labels, _relocated(plan.tables, paths)
+        )
         for collection in plan.collections:
             write_collection(store, collection, reference, stored)
     repo.catalog.index_import(
@@ -322,7 +342,7 @@ def _merge_import(
         for planned in plan.tables
         if table_record(planned.name, planned.attributes, planned.table).label_image_id in paths
     ]
-    tables = _write_planned_labels(repo, store, new, _relocated(arriving, paths))
+    tables = _write_planned_labels(repo, store, plan.source, new, _relocated(arriving, paths))
     everything = [*stored, *((planned.label, planned.path) for planned in new)]
     for collection in merged:
         write_collection(store, collection, reference, everything)
@@ -355,6 +375,7 @@ def _merged_collections(
 def _write_planned_labels(
     repo: RepositoryContext,
     store: ImageStore,
+    source: str,
     labels: Sequence[PlannedLabel],
     planned_tables: Sequence[PlannedTable] = (),
 ) -> list[TableRecord]:
@@ -370,7 +391,7 @@ def _write_planned_labels(
             image_label_metadata(
                 label.label_schema, store.ngff_version, image_path_from_label(planned.path)
             ),
-            _checked_label_attributes(label),
+            _checked_label_attributes(label, source),
             LevelWriting(
                 reduction=label.downsampling,
                 progress=repo.progress,

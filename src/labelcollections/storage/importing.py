@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pyarrow as pa
@@ -25,14 +25,16 @@ from labelcollections.formats.ngff.plate import parse_plate, parse_well
 from labelcollections.formats.rfc8 import resolve_path
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.geometry import check_label_dtype, check_label_shape, label_levels
-from labelcollections.model.images import LabelImage, ReferenceImage
+from labelcollections.model.images import LabelImage, Level, ReferenceImage
 from labelcollections.model.label_schema import LabelSchema
+from labelcollections.model.lineage import check_lineage
 from labelcollections.model.names import new_id, safe_name
+from labelcollections.model.parsing import validate_model
 from labelcollections.model.plates import Plate, PlateCollection, PlatePosition, Well, field_name
 from labelcollections.model.provenance import Provenance, utc_now
 from labelcollections.model.vocabulary import LabelType, Method
 from labelcollections.storage.hashing import content_hash
-from labelcollections.storage.locations import join
+from labelcollections.storage.locations import escaping_links, is_url, join
 from labelcollections.storage.ome_zarr_store import OUR_KEY, ImageStore, join_key
 from labelcollections.storage.tables import read_table, table_attributes, table_names
 
@@ -60,7 +62,8 @@ class PlannedTable:
 
 @dataclass(frozen=True)
 class ImportPlan:
-    """Everything an import will write; arrays are read lazily, level by level."""
+    """Everything an import will write; arrays are read lazily, level by level. ``source``
+    names where it comes from, for errors found while copying."""
 
     image: ReferenceImage
     image_arrays: Sequence[Any]
@@ -68,6 +71,7 @@ class ImportPlan:
     collections: tuple[LabelCollection, ...]
     tables: tuple[PlannedTable, ...] = ()
     ome_xml: str | None = None
+    source: str = "<import>"
 
 
 @dataclass(frozen=True)
@@ -156,27 +160,40 @@ def _placed(planned: ImportPlan, plate: str, well: Well, index: int) -> ImportPl
 def plan_import(
     store: ImageStore, name: str | None, collection: str, label_type: LabelType
 ) -> ImportPlan:
-    """Plan the import of ``store``: exact for our exports, best effort for third-party ones."""
+    """Plan the import of ``store``: exact for our exports, best effort for third-party ones.
+
+    Everything is checked here, before anything is written: links out of a local store, our
+    records, that the arrays are what the records say, the lineage of the label images.
+    """
+    if not is_url(store.location):
+        escaping = escaping_links(Path(store.location))
+        if escaping:
+            raise InputError(
+                str(escaping[0]), "link", "files inside the store, not links out of it"
+            )
     if "image" in store.ours:
         return _plan_own_store(store, name)
     return _plan_foreign_store(store, name, collection, label_type)
 
 
 def _plan_own_store(store: ImageStore, name: str | None) -> ImportPlan:
-    image = ReferenceImage.model_validate(store.ours["image"]).model_copy(update={"source": None})
-    if name is not None:
-        image = ReferenceImage.model_validate({**image.model_dump(), "name": name})
-    image_arrays = [store.array(level.path) for level in image.levels]
+    record = {**store.ours["image"], **({"name": name} if name is not None else {})}
+    image = validate_model(ReferenceImage, record, store.location, f"{OUR_KEY}.image")
+    image = image.model_copy(update={"source": None})
+    image_arrays = _recorded_arrays(store, "", image.levels, image.dtype)
     labels = []
     for path in store.label_paths():
-        record = (
-            store.group_attributes(join_key("labels", path)).get(OUR_KEY, {}).get("label_image")
-        )
+        where = join_key("labels", path)
+        record = store.group_attributes(where).get(OUR_KEY, {}).get("label_image")
         if record is None:
-            raise InputError(store.location, f"labels/{path}", "a label image written by export")
-        label = LabelImage.model_validate(record)
-        arrays = [store.array(join_key("labels", path, level.path)) for level in label.levels]
+            raise InputError(store.location, where, "a label image written by export")
+        label = validate_model(LabelImage, record, store.location, f"{where}.{OUR_KEY}.label_image")
+        arrays = _recorded_arrays(store, where, label.levels, label.dtype)
         labels.append(PlannedLabel(label, path, arrays))
+    check_lineage(
+        {planned.label.id: planned.label.provenance.derived_from for planned in labels},
+        store.location,
+    )
     label_ids = {planned.label.id for planned in labels}
     collections = []
     for collection_name in store.collection_names():
@@ -191,8 +208,33 @@ def _plan_own_store(store: ImageStore, name: str | None) -> ImportPlan:
         for name in table_names(store)
     )
     return ImportPlan(
-        image, image_arrays, tuple(labels), tuple(collections), tables, store.ome_xml()
+        image,
+        image_arrays,
+        tuple(labels),
+        tuple(collections),
+        tables,
+        store.ome_xml(),
+        store.location,
     )
+
+
+def _recorded_arrays(
+    store: ImageStore, group: str, levels: Sequence[Level], dtype: str | None
+) -> list[Any]:
+    """The level arrays of ``group``, each of the shape and type its record says."""
+    arrays = []
+    for level in levels:
+        key = join_key(group, level.path)
+        array = store.array(key)
+        if tuple(array.shape) != tuple(level.shape) or (dtype and str(array.dtype) != dtype):
+            raise InputError(
+                store.location,
+                key,
+                f"an array of shape {tuple(level.shape)} and type {dtype}, as recorded"
+                f" (got {tuple(array.shape)} {array.dtype})",
+            )
+        arrays.append(array)
+    return arrays
 
 
 def _plan_foreign_store(
@@ -240,7 +282,9 @@ def _plan_foreign_store(
                 members=tuple(planned.label.id for planned in labels),
             ),
         )
-    return ImportPlan(image, image_arrays, labels, collections, ome_xml=store.ome_xml())
+    return ImportPlan(
+        image, image_arrays, labels, collections, ome_xml=store.ome_xml(), source=store.location
+    )
 
 
 def _foreign_label(

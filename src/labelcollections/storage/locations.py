@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import posixpath
 from pathlib import Path
 from typing import Any
@@ -94,3 +95,16 @@ def looks_like_zarr(location: str) -> bool:
         return True
     path = Path(location)
     return path.is_dir() and any((path / f).exists() for f in ("zarr.json", ".zgroup", ".zattrs"))
+
+
+def escaping_links(folder: Path) -> list[Path]:
+    """Symbolic links below ``folder`` that point outside it (an untrusted store may not read
+    the rest of the machine through them)."""
+    root = folder.resolve()
+    escaping = []
+    for directory, subdirectories, files in os.walk(folder):
+        for name in [*subdirectories, *files]:
+            path = Path(directory, name)
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                escaping.append(path)
+    return escaping

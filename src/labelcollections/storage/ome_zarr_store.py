@@ -378,21 +378,28 @@ class ImageStore:
     # -- internals ----------------------------------------------------------------------------
 
     def _subgroup(self, path: str) -> zarr.Group:
-        try:
-            node = self.group[path]
-        except KeyError:
-            raise NotFoundError(self.location, path, "an existing Zarr group") from None
-        if not isinstance(node, zarr.Group):
-            raise InputError(self.location, path, "a Zarr group, not an array")
+        node = self._node(path, "group")
+        assert isinstance(node, zarr.Group)
         return node
 
     def _array(self, path: str) -> ZarrArray:
+        node = self._node(path, "array")
+        assert isinstance(node, zarr.Array)
+        return node
+
+    def _node(self, path: str, kind: Literal["group", "array"]) -> zarr.Group | ZarrArray:
         try:
             node = self.group[path]
         except KeyError:
-            raise NotFoundError(self.location, path, "an existing Zarr array") from None
-        if not isinstance(node, zarr.Array):
-            raise InputError(self.location, path, "a Zarr array, not a group")
+            raise NotFoundError(self.location, path, f"an existing Zarr {kind}") from None
+        except Exception as error:  # broken metadata fails inside zarr, each way its own
+            raise InputError(
+                self.location, path, f"readable Zarr metadata ({type(error).__name__}: {error})"
+            ) from None
+        expected = zarr.Group if kind == "group" else zarr.Array
+        if not isinstance(node, expected):
+            other = "an array" if kind == "group" else "a group"
+            raise InputError(self.location, path, f"a Zarr {kind}, not {other}")
         return node
 
 

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import dask.array as da
 import numpy as np
 
+from labelcollections.errors import InputError
 from labelcollections.model.geometry import chunk_regions
 
 T = TypeVar("T")
@@ -75,10 +76,16 @@ def read_region(array: Any, region: Region) -> np.ndarray:
     """The pixels of ``region`` in native byte order. A dask array's part is computed here,
     by this thread: on a Dask worker the default scheduler may be the cluster's, which would
     ship the graph (and the open files of its source) elsewhere."""
-    part = array[region]
-    if isinstance(part, da.Array):
-        part = part.compute(scheduler="synchronous")  # type: ignore[no-untyped-call]
-    block = np.asarray(part)
+    try:
+        part = array[region]
+        if isinstance(part, da.Array):
+            part = part.compute(scheduler="synchronous")  # type: ignore[no-untyped-call]
+        block = np.asarray(part)
+    except Exception as error:  # corrupt or missing chunks fail inside their codecs
+        where = ", ".join(f"{axis.start}:{axis.stop}" for axis in region)
+        raise InputError(
+            source_name(array), f"pixels [{where}]", f"readable chunks ({type(error).__name__})"
+        ) from error
     if not block.dtype.isnative:
         block = block.astype(block.dtype.newbyteorder("="))
     return block
@@ -156,3 +163,9 @@ class ChunkWriter:
 def _workers() -> int:
     """Chunks in flight: enough to keep every core compressing while others wait on storage."""
     return 2 * (os.cpu_count() or 1) + 2
+
+
+def source_name(array: Any) -> str:
+    """Where an array's pixels come from, for error messages."""
+    store_path = getattr(array, "store_path", None)
+    return str(store_path) if store_path is not None else f"<{type(array).__name__}>"

@@ -62,19 +62,26 @@ def read_pixels(source: PixelSource, axes: Sequence[str] | None = None) -> Pixel
     path = Path(source)
     if not path.exists():
         raise NotFoundError(str(path), "file", "an existing TIFF, OME-TIFF, .npy or Zarr array")
+    try:
+        return _read_file(path, given)
+    except InputError:
+        raise
+    except Exception as error:  # a broken file fails inside its parser, each in its own way
+        what = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        raise InputError(str(path), "file", f"a readable image file ({what})") from None
+
+
+def _read_file(path: Path, axes: tuple[str, ...] | None) -> Pixels:
     if path.is_dir() and any((path / marker).exists() for marker in ZARR_MARKERS):
-        return Pixels(levels=(_lazy(str(path)),), axes=given, source=str(path))
+        return Pixels(levels=(_lazy(str(path)),), axes=axes, source=str(path))
     if path.suffix.lower() in TIFF_SUFFIXES:
-        tiff = read_tiff(path, given)
+        tiff = read_tiff(path, axes)
         return Pixels(
             tiff.levels, tiff.axes, tiff.sizes, tiff.units, tiff.channels, tiff.ome_xml, str(path)
         )
     if path.suffix.lower() == ".npy":
-        try:
-            data = np.load(path, allow_pickle=False, mmap_mode="r")
-        except ValueError as error:
-            raise InputError(str(path), "file", f"a numpy .npy array ({error})") from None
-        return Pixels(levels=(data,), axes=given, source=str(path))
+        data = np.load(path, allow_pickle=False, mmap_mode="r")
+        return Pixels(levels=(data,), axes=axes, source=str(path))
     raise InputError(str(path), "file", "a .tif, .tiff, .ome.tif or .npy file, or a Zarr array")
 
 

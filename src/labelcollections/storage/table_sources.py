@@ -21,6 +21,9 @@ def read_feature_table(source: str | Path | pa.Table, instance_key: str) -> pa.T
     """
     name = "<table>" if isinstance(source, pa.Table) else str(source)
     table = source if isinstance(source, pa.Table) else _read(Path(source))
+    if len(set(table.column_names)) != len(table.column_names):
+        repeated = sorted({c for c in table.column_names if table.column_names.count(c) > 1})
+        raise InputError(name, repeated[0], "column names that appear once")
     if instance_key not in table.column_names:
         raise InputError(
             name,
@@ -32,6 +35,8 @@ def read_feature_table(source: str | Path | pa.Table, instance_key: str) -> pa.T
         raise InputError(name, instance_key, "integer label values in every row")
     if len(column) and pc.min(column).as_py() < 0:
         raise InputError(name, instance_key, "label values of 0 or more")
+    if len(column) and pc.count_distinct(column).as_py() != len(column):
+        raise InputError(name, instance_key, "each label value in one row only")
     others = [c for c in table.column_names if c != instance_key]
     if "label" in others:
         raise InputError(name, "label", f"no column named 'label' besides {instance_key!r}")
@@ -49,7 +54,7 @@ def _read(path: Path) -> pa.Table:
         if suffix in (".csv", ".tsv"):
             delimiter = "\t" if suffix == ".tsv" else ","
             return pa_csv.read_csv(path, parse_options=pa_csv.ParseOptions(delimiter=delimiter))
-    except (pa.ArrowInvalid, OSError) as error:
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as error:
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise InputError(str(path), "table", f"a readable table ({first_line})") from None
     raise InputError(str(path), "suffix", f"one of {', '.join(TABLE_SUFFIXES)}")

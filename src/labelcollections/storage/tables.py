@@ -23,7 +23,7 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from labelcollections.errors import ConflictError, NotFoundError
+from labelcollections.errors import ConflictError, InputError, NotFoundError
 from labelcollections.formats.ngff.multiscales import NgffVersion
 from labelcollections.storage.locations import is_url, join
 from labelcollections.storage.ome_zarr_store import (
@@ -74,10 +74,14 @@ def read_table(store: ImageStore, name: str) -> pa.Table:
     if name not in table_names(store):
         raise NotFoundError(name, "table", f"a table of {store.location}")
     location = join(store.location, TABLES_GROUP, name, TABLE_FILE)
-    if is_url(location):
-        with fsspec.open(location, "rb") as handle:
-            return pq.read_table(handle)
-    return pq.read_table(location)
+    try:
+        if is_url(location):
+            with fsspec.open(location, "rb") as handle:
+                return pq.read_table(handle)
+        return pq.read_table(location)
+    except (pa.ArrowException, OSError) as error:
+        first_line = (str(error).splitlines() or [type(error).__name__])[0]
+        raise InputError(location, "table", f"a readable Parquet table ({first_line})") from None
 
 
 def write_table(
