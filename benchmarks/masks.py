@@ -24,7 +24,7 @@ import numpy as np
 
 from harness import benchmark_parser, check_size
 from labelcollections.omero.masks import MaskShape, masks_from_labels
-from synthetic import make_labels
+from synthetic import announced_labels
 
 TARGET = 20
 CELL_SPACING = 80
@@ -52,12 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     check_size(parser, args, CELL_SPACING)
     from omero_rois import masks_from_label_image
 
-    start = time.perf_counter()
-    labels, instances = make_labels(args.size, args.seed, CELL_SPACING)
-    print(
-        f"label image {args.size}×{args.size} uint32, {instances} instances"
-        f" (built in {time.perf_counter() - start:.1f} s)"
-    )
+    labels, instances = announced_labels(args.size, args.seed, CELL_SPACING)
 
     ours: list[float] = []
     shapes: list[MaskShape] = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import click
@@ -23,9 +25,11 @@ from labelcollections.cli.options import (
 )
 from labelcollections.cli.output import console, counted, label_row, print_json, print_rows
 from labelcollections.errors import InputError
+from labelcollections.geojson_exchange import GEOJSON_SUFFIXES, add_annotations
 from labelcollections.model.label_schema import LabelSchema, parse_label_schema
 from labelcollections.model.provenance import merge_provenance, split_label_type
 from labelcollections.model.records import to_record
+from labelcollections.model.vocabulary import Downsampling
 from labelcollections.storage.locations import read_json
 from labelcollections.storage.sharding import Shards
 
@@ -57,6 +61,10 @@ __all__ = ["add_labels", "find", "lineage"]
 @click.option(
     "--downsampling", type=click.Choice(["nearest", "mode"]), default="nearest", show_default=True
 )
+@click.option(
+    "--value-property",
+    help="GeoJSON SOURCE: the Feature property holding label values (default: numbered).",
+)
 @shards_option
 def add_labels(
     repo: str,
@@ -71,13 +79,15 @@ def add_labels(
     provenance_file: str | None,
     axes: list[str] | None,
     downsampling: str,
+    value_property: str | None,
     shards: Shards,
     **provenance_fields: str | None,
 ) -> None:
     """Add a label image of IMAGE to a collection, with provenance.
 
-    SOURCE is a TIFF / OME-TIFF / .npy file, or a Zarr array (read chunk by chunk, so label
-    images larger than memory work).
+    SOURCE is a TIFF / OME-TIFF / .npy file, a Zarr array (read chunk by chunk, so label
+    images larger than memory work), or a GeoJSON FeatureCollection (a QuPath export, say),
+    rasterised onto IMAGE's pixels.
     """
     document = read_json(provenance_file) if provenance_file else {}
     label_type, fields = split_label_type(document, provenance_file, label_type)
@@ -87,8 +97,20 @@ def add_labels(
     }
     provenance = merge_provenance(fields, provenance_file, options)
     schema = parse_label_schema(read_json(classes), classes) if classes else LabelSchema()
+    mode: Downsampling = "mode" if downsampling == "mode" else "nearest"
     with open_repo(repo) as repository:
-        label = repository.add_labels(
+        # GeoJSON is rasterised onto the image; its classes come from the file unless given.
+        add = (
+            partial(
+                add_annotations,
+                repository,
+                value_property=value_property,
+                label_schema=schema if classes else None,
+            )
+            if Path(source).suffix.lower() in GEOJSON_SUFFIXES
+            else partial(repository.add_labels, label_schema=schema, axes=axes)
+        )
+        label = add(
             image,
             source,
             collection=collection,
@@ -96,9 +118,7 @@ def add_labels(
             label_type=label_type,
             version=version,
             provenance=provenance,
-            label_schema=schema,
-            axes=axes,
-            downsampling="mode" if downsampling == "mode" else "nearest",
+            downsampling=mode,
             shards=shards,
         )
     console.print(

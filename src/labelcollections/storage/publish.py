@@ -132,3 +132,19 @@ def remove_leftovers(root: Path) -> list[Path]:
             leftover.unlink(missing_ok=True)
         removed.append(leftover)
     return removed
+
+
+@contextmanager
+def staged_file(path: Path) -> Iterator[Path]:
+    """Yield a hidden path beside ``path`` to write; it becomes ``path`` (which must not exist
+    yet) when the block ends without error, and is removed otherwise."""
+    if path.exists():
+        raise FileExistsError(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.parent / f"{STAGING_PREFIX}{path.name}-{uuid.uuid4().hex[:8]}"
+    try:
+        yield staging
+        os.replace(staging, path)
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise
