@@ -32,7 +32,7 @@ def upload_plate(world: World, repository: Repository, skip: str | None = None) 
     plate = repository.plate("p1")
     wells = {}
     for well in plate.wells:
-        if well.path == skip:
+        if well.well == skip:
             continue
         images = []
         for image_id in well.fields:

@@ -21,15 +21,13 @@ from labelcollections.model.records import RECORD_CONFIG
 _WELL_TEXT = re.compile(r"^([A-Za-z]+)(\d+)$")
 
 
-class PlatePosition(BaseModel):
-    """Where a field image sits: plate name, well row and column names, field index."""
+class WellPlace(BaseModel):
+    """A well's row and column names."""
 
     model_config = RECORD_CONFIG
 
-    plate: str
     row: str
     column: str
-    field: int = Field(ge=0)
 
     @property
     def well(self) -> str:
@@ -37,18 +35,17 @@ class PlatePosition(BaseModel):
         return f"{self.row}/{self.column}"
 
 
-class Well(BaseModel):
+class PlatePosition(WellPlace):
+    """Where a field image sits: plate name, well row and column names, field index."""
+
+    plate: str
+    field: int = Field(ge=0)
+
+
+class Well(WellPlace):
     """A well of a plate and its fields (image ids, in field order)."""
 
-    model_config = RECORD_CONFIG
-
-    row: str
-    column: str
     fields: tuple[str, ...] = ()
-
-    @property
-    def path(self) -> str:
-        return f"{self.row}/{self.column}"
 
 
 class PlateCollection(BaseModel):
@@ -99,7 +96,7 @@ class Plate(BaseModel):
         """A well by ``B/3`` or ``B3``."""
         wanted = well_path(text)
         for well in self.wells:
-            if well.path == wanted:
+            if well.well == wanted:
                 return well
         raise InputError(text, "well", f"a well of plate {self.name}")
 

@@ -69,11 +69,11 @@ def push_plate(
             if omero_image is None:
                 raise InputError(
                     f"Plate:{target.id}",
-                    f"well {well.path} field {index}",
+                    f"well {well.well} field {index}",
                     f"a WellSample for field {field.name} of plate {plate.name}",
                 )
             if repository.collections(field.name):
-                pairs.append((field.name, omero_image, f"{well.path}/{index}"))
+                pairs.append((field.name, omero_image, f"{well.well}/{index}"))
     if not pairs:
         raise NotFoundError(plate.name, "collection", "a plate with collections to push")
     pushed = {}

@@ -156,7 +156,7 @@ def _write_plate(
 ) -> None:
     root = str(folder)
     extra = {**item.attributes, "name": item.name}
-    wells = [well.path for well in item.wells]
+    wells = [well.well for well in item.wells]
     content = plate_metadata(item.rows, item.columns, wells, ngff, extra)
     write_plain_group(
         root, {**group_attributes(content, ngff), OUR_KEY: plate_attributes(item)}, ngff
@@ -167,15 +167,15 @@ def _write_plate(
     for well in item.wells:
         paths = [str(index) for index in range(len(well.fields))]
         write_plain_group(
-            join(root, well.path), group_attributes(well_metadata(paths, ngff), ngff), ngff
+            join(root, well.well), group_attributes(well_metadata(paths, ngff), ngff), ngff
         )
         for path, image_id in zip(paths, well.fields, strict=True):
-            field = join(root, well.path, path)
+            field = join(root, well.well, path)
             transfer.write_export(repo, image(repo, image_id), field, ngff, shards)
             exported = ImageStore.open(field)
             for collection in repo.catalog.collections(image_id):
                 file = document_file(exported, collection)
-                where = f"{well.path}/{path}"
+                where = f"{well.well}/{path}"
                 documents[collection.id] = (
                     collection.id, where, f"../{where}/collections/{file}.json", collection.name
                 )  # fmt: skip

@@ -119,7 +119,7 @@ def get_plate(ctx: Context, plate: str) -> Json:
             {
                 "row": well.row,
                 "column": well.column,
-                "path": well.path,
+                "path": well.well,
                 "fields": [
                     {
                         "id": field.id,

@@ -101,7 +101,7 @@ def plan_plate_import(
         for well in plate.wells:
             for index in range(len(well.fields)):
                 planned = _plan_own_store(
-                    ImageStore.open(join(store.location, well.path, str(index))), None
+                    ImageStore.open(join(store.location, well.well, str(index))), None
                 )
                 fields.append(_placed(planned, plate.name, well, index))
         return PlatePlan(plate, tuple(fields))
