@@ -46,7 +46,7 @@ unit: $(STAMP) /usr/bin/chromium
 
 test: lint typecheck unit
 
-BENCHMARKS := write_labels instances compare tiles masks big_image polygons
+BENCHMARKS := write_labels instances compare tiles masks big_image polygons ingest
 
 benchmarks: $(STAMP)
 	for name in $(BENCHMARKS); do $(BIN)/python benchmarks/$$name.py || exit 1; done

@@ -6,8 +6,8 @@ uint32 instance label image (one cell per 40² pixels), as TIFF files named by a
 * serial: ``labelcollections.ingest.ingest`` without a cluster, one row after another in this
   process (the repository's ``add_image`` and ``add_labels``, as a loop would call them);
 * cluster: the same rows as Dask tasks on a ``LocalCluster`` of two single-threaded worker
-  processes (started before the clock; the scheduler, the tasks and the catalog writes from two
-  processes are timed), into a second repository;
+  processes (started, and labelcollections imported on them, before the clock; the scheduler,
+  the tasks and the catalog writes from two processes are timed), into a second repository;
 * object storage: ``--s3-items`` items (default 40) serially into a repository whose stores are
   on moto's S3 server (started here on 127.0.0.1), against the same items into one on disk.
 
@@ -18,6 +18,7 @@ peer=serial target=1.6``.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -126,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
             ) as cluster,
             Client(cluster) as client,
         ):
+            # Workers import labelcollections before the clock, as the cluster starts before it.
+            client.run(importlib.import_module, "labelcollections.ingest.tasks")
             parallel = timed_ingest(folder / "cluster", rows, client)
         if hashes(folder / "serial") != hashes(folder / "cluster"):
             print("label image hashes differ between the runs", file=sys.stderr)
