@@ -36,6 +36,8 @@ def test_the_plate_api(server_url: str) -> None:
     assert [f["name"] for f in well["fields"]] == ["p1_B3_0", "p1_B3_1"]
     assert all(f["label_image_count"] == 1 for f in well["fields"])
     assert httpx.get(f"{server_url}/api/plates/nope").status_code == 404
+    found = httpx.get(f"{server_url}/api/find", params={"plate": "p1", "well": "A2"}).json()
+    assert sorted(label["image"] for label in found) == ["p1_A2_0", "p1_A2_1"]
     thumbnail = httpx.get(f"{server_url}{well['fields'][0]['thumbnail']}")
     assert thumbnail.status_code == 200 and thumbnail.content.startswith(b"\x89PNG")
 
