@@ -7,7 +7,7 @@ DEMO_DIR ?= demo-output
 WHEELS ?= $(HOME)/.cache/labelcollections/wheels
 VIEWER_VENDOR := src/labelcollections/server/static/vendor
 
-.PHONY: demo test lint typecheck unit benchmarks clean omero-wheel bundle omero-coverage
+.PHONY: demo test lint typecheck unit benchmarks clean omero-wheel bundle omero-coverage postgresql
 
 $(STAMP): pyproject.toml tools/build_zeroc_ice.py $(VIEWER_VENDOR)/openseadragon.min.js
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ bundle: $(VIEWER_VENDOR)/openseadragon.min.js
 /usr/bin/chromium:
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
+# The catalog tests and benchmark start throw-away servers of Debian's PostgreSQL.
+postgresql:
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql)
+
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR)
 	$(BIN)/labelcollections demo $(DEMO_DIR)
@@ -41,14 +46,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) /usr/bin/chromium
+unit: $(STAMP) /usr/bin/chromium postgresql
 	$(BIN)/python -m pytest -n 2 -q
 
 test: lint typecheck unit
 
-BENCHMARKS := write_labels instances compare tiles masks big_image polygons ingest
+BENCHMARKS := write_labels instances compare tiles masks big_image polygons catalog_query ingest
 
-benchmarks: $(STAMP)
+benchmarks: $(STAMP) postgresql
 	for name in $(BENCHMARKS); do $(BIN)/python benchmarks/$$name.py || exit 1; done
 
 # Lines of every module that calls omero-py run by the OMERO tests (docs/omero.md).

@@ -1,5 +1,6 @@
-"""Shared fixtures: where the conformance data lives, the command line run in-process, and an
-S3 server (moto's, on 127.0.0.1)."""
+"""Shared fixtures: where the conformance data lives, the command line, the catalogs that
+repository tests run on (SQLite, and PostgreSQL on a throw-away server), and an S3 server
+(moto's, on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import s3fs
 from hypothesis import HealthCheck, settings
 from moto.server import ThreadedMotoServer
 
+from labelcollections.catalog import ENVIRONMENT_VARIABLE, Catalog
+from labelcollections.catalog.local_server import LocalPostgres
 from labelcollections.cli import main
 
 # Property tests run beside other work on two cores: time limits would make them flaky.
@@ -84,3 +87,38 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[s3fs.S3FileSystem]:
     finally:
         s3fs.S3FileSystem.clear_instance_cache()
         server.stop()
+
+
+TEMPLATE_DATABASE = "catalog_template"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[LocalPostgres]:
+    """A PostgreSQL server for this test process, with a database at the current catalog
+    schema to copy (``TEMPLATE_DATABASE``); stopped and removed afterwards."""
+    server = LocalPostgres.start()
+    try:
+        server.execute(f"CREATE DATABASE {TEMPLATE_DATABASE}")
+        Catalog.upgrade(server.url(TEMPLATE_DATABASE))
+        yield server
+    finally:
+        server.stop()
+
+
+NewCatalog = Callable[[], str | None]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def new_catalog(request: pytest.FixtureRequest) -> NewCatalog:
+    """Catalog URLs for new repositories: None (the SQLite default), or a new empty database
+    on the test server for each call. Tests using it run on both catalogs."""
+    if request.param == "sqlite":
+        return lambda: None
+    server: LocalPostgres = request.getfixturevalue("postgres")
+    return lambda: server.create_database(template=TEMPLATE_DATABASE)
+
+
+@pytest.fixture(autouse=True)
+def _no_catalog_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """New repositories get the catalog a test asks for, whatever the shell sets."""
+    monkeypatch.delenv(ENVIRONMENT_VARIABLE, raising=False)

@@ -1,7 +1,8 @@
-"""The catalog answers lineage and find queries from its own tables."""
+"""The catalog answers lineage and find queries from its own tables, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,10 +17,12 @@ from labelcollections.catalog import (
     LabelImageFilter,
     TableRecord,
 )
+from labelcollections.catalog.queries import find_statements
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.provenance import Provenance
 
+NewCatalog = Callable[[], str | None]
 IMAGE = ReferenceImage(id="img", name="raw")
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -78,14 +81,19 @@ def entries() -> list[CatalogEntry]:
 
 
 @pytest.fixture
-def catalog(tmp_path: Path) -> Catalog:
-    catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+def catalog(tmp_path: Path, new_catalog: NewCatalog) -> Iterator[Catalog]:
+    catalog = Catalog.create(new_catalog() or f"sqlite:///{tmp_path / 'catalog.sqlite'}")
     catalog.rebuild(entries())
-    return catalog
+    yield catalog
+    catalog.close()
 
 
 def ids(labels: list[LabelImage]) -> list[str]:
     return [item.id for item in labels]
+
+
+def found(catalog: Catalog, **filters: object) -> list[str]:
+    return ids(catalog.find(LabelImageFilter(**filters)).labels)  # type: ignore[arg-type]
 
 
 def test_lineage_walks_up_to_the_root_and_down_every_branch(catalog: Catalog) -> None:
@@ -97,12 +105,12 @@ def test_lineage_walks_up_to_the_root_and_down_every_branch(catalog: Catalog) ->
 
 
 def test_find_combines_conditions(catalog: Catalog) -> None:
-    assert ids(catalog.find(LabelImageFilter(derived_from="v1"))) == ["v2", "v2b"]
-    assert ids(catalog.find(LabelImageFilter(method="machine-learning"))) == ["v2b"]
-    assert ids(catalog.find(LabelImageFilter(method="manual", collection="c", image="raw"))) == [
+    assert found(catalog, derived_from="v1") == ["v2", "v2b"]
+    assert found(catalog, method="machine-learning") == ["v2b"]
+    assert found(catalog, method="manual", collection="c", image="raw") == [
         "other", "v1", "v2", "v3"
     ]  # fmt: skip
-    assert catalog.find(LabelImageFilter(image="nope")) == []
+    assert catalog.find(LabelImageFilter(image="nope")).labels == []
 
 
 def test_rebuild_twice_gives_the_same_dump(catalog: Catalog, tmp_path: Path) -> None:
@@ -113,11 +121,11 @@ def test_rebuild_twice_gives_the_same_dump(catalog: Catalog, tmp_path: Path) -> 
 
 
 def test_find_filters_on_instance_counts_and_sizes(catalog: Catalog) -> None:
-    assert ids(catalog.find(LabelImageFilter(min_instances=3))) == ["v1"]
-    assert ids(catalog.find(LabelImageFilter(max_instances=2))) == ["v2"]
-    assert ids(catalog.find(LabelImageFilter(min_mean_area=100))) == ["v2"]
-    assert ids(catalog.find(LabelImageFilter(max_mean_area=20, min_instances=1))) == ["v1"]
-    assert catalog.find(LabelImageFilter(min_instances=4)) == []
+    assert found(catalog, min_instances=3) == ["v1"]
+    assert found(catalog, max_instances=2) == ["v2"]
+    assert found(catalog, min_mean_area=100) == ["v2"]
+    assert found(catalog, max_mean_area=20, min_instances=1) == ["v1"]
+    assert catalog.find(LabelImageFilter(min_instances=4)).labels == []
 
 
 def test_instance_matches_are_found_from_either_side(catalog: Catalog) -> None:
@@ -127,3 +135,38 @@ def test_instance_matches_are_found_from_either_side(catalog: Catalog) -> None:
     assert [t.name for t in catalog.tables("v2")] == ["v2.instances", "v2.matches.v1"]
     assert catalog.instance_summary("v1") == InstanceSummary(3, 60, 10, 30, 20.0)
     assert catalog.instance_summary("v3") is None
+
+
+FILTERS_AND_INDEXES = [
+    ("method", "manual", "ix_label_images_method"),
+    ("software", "cellpose==3.1", "ix_label_images_software"),
+    ("author", "Ana", "ix_label_images_author"),
+    ("label_type", "instance", "ix_label_images_type"),
+    ("version", "v2", "ix_label_images_version"),
+    ("class_name", "nucleus", "ix_label_classes_name"),
+    ("image", "plate1_A01", "ix_label_images_order"),
+    ("collection", "reviewed", "ix_collections_name"),
+    ("name", "nuclei", "ix_label_images_name"),
+    ("derived_from", "a1b2", "ix_label_images_derived_from"),
+    ("model_sha256", "AB12", "ix_label_images_model_sha256"),
+    ("min_instances", 10, "ix_instance_summaries_instances"),
+    ("max_instances", 10, "ix_instance_summaries_instances"),
+    ("min_mean_area", 5.0, "ix_instance_summaries_mean_area"),
+    ("max_mean_area", 5.0, "ix_instance_summaries_mean_area"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "index"), FILTERS_AND_INDEXES)
+def test_every_find_filter_searches_an_index(
+    tmp_path: Path, field: str, value: object, index: str
+) -> None:
+    """SQLite's plans for the count and the page of each filter search its index and never
+    scan the label images."""
+    with Catalog.create(f"sqlite:///{tmp_path / 'c.sqlite'}") as catalog, catalog.reading() as r:
+        for statement in find_statements(LabelImageFilter(**{field: value}), limit=50):
+            compiled = statement.compile(r.connection, compile_kwargs={"literal_binds": True})
+            plan = [
+                row[-1] for row in r.connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")
+            ]
+            assert any("SEARCH" in step and index in step for step in plan), plan
+            assert not any(step.startswith("SCAN label_images") for step in plan), plan

@@ -11,6 +11,8 @@ import pytest
 import tifffile
 
 Run = Callable[..., tuple[int, str, str]]
+NewCatalog = Callable[[], str | None]
+Init = Callable[[Path], tuple[int, str, str]]
 
 
 @pytest.fixture
@@ -19,9 +21,20 @@ def denbi(conformance_dir: Path) -> Path:
 
 
 @pytest.fixture
-def repo(tmp_path: Path, run: Run, denbi: Path) -> Path:
+def init(run: Run, new_catalog: NewCatalog) -> Init:
+    """``labelcollections init PATH`` with this test's catalog (every test runs on both)."""
+
+    def make(path: Path) -> tuple[int, str, str]:
+        url = new_catalog()
+        return run("init", path, *(["--catalog", url] if url else []))
+
+    return make
+
+
+@pytest.fixture
+def repo(tmp_path: Path, init: Init, denbi: Path, run: Run) -> Path:
     path = tmp_path / "repo"
-    assert run("init", path)[0] == 0
+    assert init(path)[0] == 0
     assert run("add-image", path, denbi / "sample.tiff", "--name", "nuclei_raw")[0] == 0
     return path
 
@@ -38,7 +51,7 @@ def tree(path: Path) -> list[str]:
     return sorted(str(p.relative_to(path)) for p in path.rglob("*") if "catalog" not in p.name)
 
 
-def test_the_readme_tour(run: Run, repo: Path, denbi: Path, tmp_path: Path) -> None:
+def test_the_readme_tour(run: Run, init: Init, repo: Path, denbi: Path, tmp_path: Path) -> None:
     classes = tmp_path / "classes.json"
     classes.write_text(json.dumps({"1": {"name": "nucleus", "color": [255, 0, 0, 255]}}))
     code, out, _ = add_labels(run, repo, denbi / "labels.tiff", "--model-sha256", "ab" * 32,
@@ -63,7 +76,7 @@ def test_the_readme_tour(run: Run, repo: Path, denbi: Path, tmp_path: Path) -> N
     assert run("validate", out_store)[0] == 0
     assert run("validate", out_store / "collections" / "cell_analysis.json")[0] == 0
     other = tmp_path / "other"
-    assert run("init", other)[0] == 0
+    assert init(other)[0] == 0
     code, out, _ = run("import", other, out_store)
     assert code == 0 and "1 label image in 1 collection" in out
     code, out, _ = run("verify", other)
@@ -71,6 +84,30 @@ def test_the_readme_tour(run: Run, repo: Path, denbi: Path, tmp_path: Path) -> N
     assert run("reindex", other)[0] == 0
     code, out, _ = run("image", "list", other, "--json")
     assert json.loads(out)[0]["collections"] == 1
+
+
+def test_find_pages_with_a_cursor_and_reports_the_total(run: Run, repo: Path, denbi: Path) -> None:
+    for version in ("v1", "v2", "v3"):
+        assert add_labels(run, repo, denbi / "labels.tiff", "--version", version)[0] == 0
+    code, out, _ = run("find", repo, "--json")
+    everything = [label["version"] for label in json.loads(out)]
+    assert everything == ["v1", "v2", "v3"]
+    pages, cursor = [], None
+    while True:
+        code, out, _ = run(
+            "find", repo, "--limit", "2", "--json", *(["--cursor", cursor] if cursor else [])
+        )
+        page = json.loads(out)
+        assert code == 0 and page["total"] == 3
+        pages.append([label["version"] for label in page["label_images"]])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == [["v1", "v2"], ["v3"]]
+    code, out, _ = run("find", repo, "--limit", "1", "--method", "machine-learning")
+    assert "1 of 3 label images" in out and "next page: --cursor " in out
+    code, _, err = run("find", repo, "--cursor", "not-a-cursor")
+    assert code == 2 and "cursor: a cursor printed by an earlier find" in err
 
 
 def test_provenance_can_come_from_a_file(run: Run, repo: Path, denbi: Path, tmp_path: Path) -> None:
@@ -164,7 +201,7 @@ def test_validate_refuses_a_collection_of_labels_of_different_images(
     assert "ome.nodes[1].attributes.labels.source" in err
 
 
-def test_import_refuses_paths_escaping_the_store(run: Run, tmp_path: Path) -> None:
+def test_import_refuses_paths_escaping_the_store(run: Run, init: Init, tmp_path: Path) -> None:
     store = tmp_path / "escape.ome.zarr"
     store.mkdir()
     (store / "zarr.json").write_text(json.dumps({
@@ -173,7 +210,7 @@ def test_import_refuses_paths_escaping_the_store(run: Run, tmp_path: Path) -> No
             {"name": "raw", "type": "multiscale", "path": "../../../etc"}]}},
     }))  # fmt: skip
     repo = tmp_path / "repo"
-    run("init", repo)
+    init(repo)
     code, _, err = run("import", repo, store)
     assert code == 2
     assert "path" in err and "escape.ome.zarr" in err

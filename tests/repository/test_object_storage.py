@@ -56,7 +56,10 @@ def test_a_repository_with_its_stores_on_s3(
     store = f"s3://{BUCKET}/lab/stores"
     code, out, err = run("init", repo, "--store", store)
     assert code == 0, err
-    assert out.strip() == f"created repository {repo}, image stores under {store}"
+    assert out.split() == [
+        "created", "repository", str(repo), "(catalog", f"sqlite:///{repo}/catalog.sqlite),",
+        "image", "stores", "under", store,
+    ]  # fmt: skip
     assert run("add-image", repo, tmp_path / "raw.tif", "--name", "raw")[0] == 0
     code, out, err = run(
         "add-labels", repo, "raw", tmp_path / "cells.tif", "--collection", "cells",

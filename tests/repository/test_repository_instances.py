@@ -1,4 +1,6 @@
-"""Instances through the repository and the CLI: stable ids, tables, feature tables, compare."""
+"""Instances through the repository and the CLI: stable ids, tables, feature tables, compare.
+
+The demo repository's tests run with each catalog (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ import zarr
 from rich.console import Console
 from skimage.measure import regionprops_table
 
+from labelcollections.catalog import ENVIRONMENT_VARIABLE
+from labelcollections.catalog.local_server import LocalPostgres
 from labelcollections.demo import run_demo
 from labelcollections.errors import InputError, NotFoundError
 from labelcollections.model.provenance import Provenance
@@ -30,18 +34,36 @@ from labelcollections.storage.hashing import content_hash
 Run = Callable[..., tuple[int, str, str]]
 
 
-@pytest.fixture(scope="module")
-def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+Demo = tuple[Path, LocalPostgres | None]
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+)
+def demo_root(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """The demo repository, made once per catalog (and the server of its PostgreSQL one)."""
     root = tmp_path_factory.mktemp("demo") / "demo"
-    run_demo(root, SilentProgress(), Console(file=io.StringIO())).close()
-    return root
+    server: LocalPostgres | None = None
+    with pytest.MonkeyPatch.context() as environment:
+        if request.param == "postgresql":
+            server = request.getfixturevalue("postgres")
+            environment.setenv(ENVIRONMENT_VARIABLE, server.create_database())
+        run_demo(root, SilentProgress(), Console(file=io.StringIO())).close()
+    return root, server
 
 
 @pytest.fixture
-def demo(demo_root: Path, tmp_path: Path) -> Iterator[Repository]:
-    """A private copy of the demo repository (tests may add to it)."""
+def demo(demo_root: Demo, tmp_path: Path) -> Iterator[Repository]:
+    """A private copy of the demo repository (tests may add to it); on PostgreSQL its catalog
+    is a copy of the demo's database."""
+    root, server = demo_root
     copy = tmp_path / "repo"
-    shutil.copytree(demo_root / "repo", copy)
+    shutil.copytree(root / "repo", copy)
+    if server is not None:
+        marker = json.loads((copy / "labelcollections.json").read_text())
+        database = marker["catalog"].rsplit("/", 1)[1]
+        marker["catalog"] = server.create_database(template=database)
+        (copy / "labelcollections.json").write_text(json.dumps(marker))
     with Repository.open(copy) as repository:
         yield repository
 

@@ -121,6 +121,17 @@ def test_find_by_type_and_class(client: TestClient) -> None:
     assert client.get("/api/find", params={"min_instances": -1}).status_code == 422
 
 
+def test_find_pages_with_a_cursor(client: TestClient) -> None:
+    everything = [label["key"] for label in client.get("/api/find").json()]
+    first = client.get("/api/find", params={"limit": 2})
+    assert first.headers["X-Total-Count"] == str(len(everything)) == "3"
+    second = client.get("/api/find", params={"limit": 2, "cursor": first.headers["X-Next-Cursor"]})
+    assert "X-Next-Cursor" not in second.headers
+    assert [label["key"] for label in first.json() + second.json()] == everything
+    assert client.get("/api/find", params={"cursor": "garbage"}).status_code == 422
+    assert client.get("/api/find", params={"limit": 0}).status_code == 422
+
+
 def test_collections(client: TestClient) -> None:
     listed = client.get("/api/collections", params={"image": "ihc"}).json()
     assert sorted(c["name"] for c in listed) == ["nuclei", "reviewed", "tissue_classes"]

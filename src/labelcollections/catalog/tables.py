@@ -2,11 +2,21 @@
 
 Each row keeps the object's full JSON ``record`` beside the columns that queries filter on, so
 the catalog can answer without opening stores, and ``reindex`` can compare it exactly.
+
+This is the schema at the newest migration (``migrations/versions``); the migrations, not
+``create_all``, build it in a database. ``find`` lists label images by (image name, name,
+version), so each filter column has an index that continues with those columns: a page of a
+filtered listing is one ordered index range, whatever the size of the catalog, and a count
+reads the index alone. Text that ``find`` compares case-insensitively has a case-folded copy
+(``*_folded``, folded by Python, so both catalogs fold alike) that the index holds: an index on
+``lower(column)`` would serve the page but not an index-only count. On PostgreSQL the ordering
+columns use the "C" collation, so both catalogs order text the same way (by code point).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Float,
     ForeignKey,
@@ -21,6 +31,12 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+
+def ordered_text(length: int) -> String:
+    """Text that sorts by code point on both catalogs."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 images = Table(
     "images",
     metadata,
@@ -33,7 +49,7 @@ images = Table(
     Column("axes", Text),
     Column("levels", Integer, nullable=False),
     Column("content_hash", String(80)),
-    Column("omero_image_id", Integer),
+    Column("omero_image_id", BigInteger),
     Column("plate", String(128)),
     Column("well", String(64)),
     Column("field", Integer),
@@ -61,6 +77,7 @@ collections = Table(
     Column("created", String(40)),
     Column("record", Text, nullable=False),
     UniqueConstraint("image_id", "name"),
+    Index("ix_collections_name", "name"),
 )
 
 label_images = Table(
@@ -68,38 +85,51 @@ label_images = Table(
     metadata,
     Column("id", String(64), primary_key=True),
     Column("image_id", String(64), ForeignKey("images.id"), nullable=False),
-    Column("name", String(128), nullable=False),
-    Column("version", String(128), nullable=False),
+    Column("image_name", ordered_text(128), nullable=False),
+    Column("name", ordered_text(128), nullable=False),
+    Column("version", ordered_text(128), nullable=False),
     Column("store_path", Text, nullable=False),
     Column("label_type", String(16), nullable=False),
     Column("dtype", String(16)),
     Column("shape", Text),
     Column("method", String(32), nullable=False),
     Column("software", Text),
+    Column("software_folded", Text),
     Column("software_version", Text),
     Column("author", Text),
+    Column("author_folded", Text),
     Column("created", String(40)),
     Column("model_name", Text),
     Column("model_version", Text),
     Column("model_sha256", Text),
+    Column("model_sha256_folded", Text),
     Column("training_data", Text),
     Column("reference_hash", String(80)),
     Column("content_hash", String(80)),
     Column("derived_from", String(64)),
     Column("record", Text, nullable=False),
     UniqueConstraint("image_id", "name", "version"),
-    Index("ix_label_images_method", "method"),
-    Index("ix_label_images_software", "software"),
-    Index("ix_label_images_derived_from", "derived_from"),
 )
+_c = label_images.c
+_ORDER = (_c.image_name, _c.name, _c.version)
+Index("ix_label_images_order", *_ORDER)
+Index("ix_label_images_method", _c.method, *_ORDER)
+Index("ix_label_images_type", _c.label_type, *_ORDER)
+Index("ix_label_images_version", _c.version, _c.image_name, _c.name)
+Index("ix_label_images_name", _c.name, _c.image_name, _c.version)
+Index("ix_label_images_software", _c.software_folded, *_ORDER)
+Index("ix_label_images_author", _c.author_folded, *_ORDER)
+Index("ix_label_images_model_sha256", _c.model_sha256_folded)
+Index("ix_label_images_derived_from", _c.derived_from)
 
 label_classes = Table(
     "label_classes",
     metadata,
     Column("label_image_id", String(64), ForeignKey("label_images.id"), primary_key=True),
-    Column("value", Integer, primary_key=True),
+    Column("value", BigInteger, primary_key=True),
     Column("name", Text),
-    Index("ix_label_classes_name", "name"),
+    Column("name_folded", Text),
+    Index("ix_label_classes_name", "name_folded", "label_image_id"),
 )
 
 memberships = Table(
@@ -108,6 +138,7 @@ memberships = Table(
     Column("collection_id", String(64), ForeignKey("collections.id"), primary_key=True),
     Column("label_image_id", String(64), ForeignKey("label_images.id"), primary_key=True),
     Column("position", Integer, nullable=False),
+    Index("ix_memberships_label_image", "label_image_id"),
 )
 
 label_tables = Table(
@@ -116,7 +147,7 @@ label_tables = Table(
     Column("label_image_id", String(64), ForeignKey("label_images.id"), primary_key=True),
     Column("name", String(256), primary_key=True),
     Column("kind", String(32), nullable=False),
-    Column("rows", Integer, nullable=False),
+    Column("rows", BigInteger, nullable=False),
     Column("record", Text, nullable=False),
 )
 
@@ -124,12 +155,13 @@ instance_summaries = Table(
     "instance_summaries",
     metadata,
     Column("label_image_id", String(64), ForeignKey("label_images.id"), primary_key=True),
-    Column("instances", Integer, nullable=False),
-    Column("total_area", Integer, nullable=False),
-    Column("min_area", Integer),
-    Column("max_area", Integer),
+    Column("instances", BigInteger, nullable=False),
+    Column("total_area", BigInteger, nullable=False),
+    Column("min_area", BigInteger),
+    Column("max_area", BigInteger),
     Column("mean_area", Float),
     Index("ix_instance_summaries_instances", "instances"),
+    Index("ix_instance_summaries_mean_area", "mean_area"),
 )
 
 instance_matches = Table(
@@ -138,11 +170,19 @@ instance_matches = Table(
     Column("a_id", String(64), ForeignKey("label_images.id"), primary_key=True),
     Column("b_id", String(64), ForeignKey("label_images.id"), primary_key=True),
     Column("threshold", Float, primary_key=True),
-    Column("a_label", Integer, primary_key=True),
-    Column("b_label", Integer, nullable=False),
+    Column("a_label", BigInteger, primary_key=True),
+    Column("b_label", BigInteger, nullable=False),
     Column("iou", Float, nullable=False),
     Index("ix_instance_matches_b", "b_id", "b_label"),
 )
+
+catalog_info = Table(
+    "catalog_info",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+"""Facts about the catalog itself: which repository it indexes."""
 
 ALL_TABLES = (
     plates,

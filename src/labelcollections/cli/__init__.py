@@ -15,6 +15,7 @@ import click
 
 from labelcollections import __version__
 from labelcollections.cli import (
+    catalog,
     collection,
     compare,
     demo,
@@ -63,6 +64,7 @@ for command in (
     transfer.import_,
     integrity.verify,
     integrity.reindex,
+    catalog.catalog,
     demo.demo,
     serve.serve,
     omero.omero,

@@ -151,17 +151,40 @@ def read_parameters(path: str) -> dict[str, Any]:
 @click.option("--max-instances", type=COUNT, help="At most this many objects.")
 @click.option("--min-mean-area", type=AREA, help="Mean object size (pixels).")
 @click.option("--max-mean-area", type=AREA, help="Mean object size (pixels).")
+@click.option("--limit", type=click.IntRange(1), help="Page size: list at most this many.")
+@click.option("--cursor", help="Continue after the page that printed this cursor.")
 @json_option
-def find(repo: str, as_json: bool, derived_from: str | None, **conditions: Any) -> None:
-    """Label images matching every given condition."""
+def find(
+    repo: str,
+    as_json: bool,
+    derived_from: str | None,
+    limit: int | None,
+    cursor: str | None,
+    **conditions: Any,
+) -> None:
+    """Label images matching every given condition.
+
+    With --limit, one page: the total number of matches and the --cursor of the next page are
+    printed after it (with --json: an object with "total", "next_cursor" and "label_images").
+    """
     with open_repo(repo) as repository:
         if derived_from:
             conditions["derived_from"] = repository.label_image(derived_from).id
-        found = repository.find(LabelImageFilter(**conditions))
+        paged = limit is not None or cursor is not None
+        page = repository.find_page(LabelImageFilter(**conditions), limit=limit, cursor=cursor)
         if as_json:
-            print_json([to_record(label) for label in found])
-        else:
-            print_rows([label_row(repository, label) for label in found], "Label images")
+            records = [to_record(label) for label in page.labels]
+            print_json(
+                {"total": page.total, "next_cursor": page.next_cursor, "label_images": records}
+                if paged
+                else records
+            )
+            return
+        print_rows([label_row(repository, label) for label in page.labels], "Label images")
+        if paged:
+            console.print(f"{len(page.labels)} of {counted(page.total, 'label image')}")
+            if page.next_cursor:
+                console.print(f"next page: --cursor {page.next_cursor}", soft_wrap=True)
 
 
 @click.command()

@@ -20,14 +20,28 @@ name:
 ``integrity``       ``verify`` and ``reindex``
 ==================  =================================================================
 
-The stores are the truth; the catalog is updated after each store write, in one transaction.
+The stores are the truth. Writers stage their data aside without locks, then publish (rename,
+list, write documents) and index it inside one catalog write transaction on the image, so
+writers of one image publish one after another and each sees what the one before published.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
+from labelcollections.catalog import (
+    ENVIRONMENT_VARIABLE,
+    SQLITE_DEFAULT,
+    Catalog,
+    located,
+    parse_catalog_url,
+    recorded_url,
+    shown_url,
+)
 from labelcollections.errors import ConflictError, InputError, NotFoundError
+from labelcollections.model.names import new_id
 from labelcollections.progress import Progress
 from labelcollections.repository import (
     collections,
@@ -43,7 +57,7 @@ from labelcollections.repository import (
     transfer,
 )
 from labelcollections.repository.context import RepositoryContext
-from labelcollections.repository.integrity import VerifyProblem
+from labelcollections.repository.integrity import VerifyProblem, upgrade_catalog
 from labelcollections.repository.labels import SPLIT_BYTES
 from labelcollections.repository.layout import (
     CATALOG_FILE,
@@ -74,6 +88,7 @@ __all__ = [
     "open_repository",
     "stored_table_name",
     "table_record",
+    "upgrade_catalog",
 ]
 
 
@@ -87,12 +102,23 @@ class Repository(RepositoryContext):
 
     @classmethod
     def init(
-        cls, path: str | Path, progress: Progress | None = None, *, store: str | None = None
+        cls,
+        path: str | Path,
+        progress: Progress | None = None,
+        *,
+        catalog: str | None = None,
+        store: str | None = None,
     ) -> Repository:
-        """Create a repository in an empty (or new) folder; ``store`` is the URL (``s3://``,
-        any fsspec URL) under which its image stores go, when not in the folder. Credentials
-        and endpoints come from the standard environment (for S3: ``AWS_ENDPOINT_URL``,
-        ``AWS_PROFILE``, the AWS configuration files)."""
+        """Create a repository in an empty (or new) folder.
+
+        ``catalog`` is the catalog's URL (default: ``$LABELCOLLECTIONS_CATALOG``, else SQLite
+        in the folder); a PostgreSQL database must hold no catalog yet. Passwords are not taken
+        in the URL, so none is written into the repository: libpq reads them from
+        ``PGPASSWORD`` or ``~/.pgpass``. ``store`` is the URL (``s3://``, any fsspec URL) under
+        which the image stores go, when not in the folder; credentials and endpoints come from
+        the standard environment (for S3: ``AWS_ENDPOINT_URL``, ``AWS_PROFILE``, the AWS
+        configuration files).
+        """
         layout = Layout(Path(path).expanduser().resolve())
         if layout.marker.exists():
             raise ConflictError(
@@ -100,15 +126,29 @@ class Repository(RepositoryContext):
             )
         if layout.root.exists() and (not layout.root.is_dir() or any(layout.root.iterdir())):
             raise ConflictError(str(layout.root), "folder", "an empty or new folder")
-        recorded: dict[str, object] = dict(REPOSITORY_FORMAT)
-        if store is not None:
-            recorded["store"] = check_store_url(store)
+        url = parse_catalog_url(catalog or os.environ.get(ENVIRONMENT_VARIABLE) or SQLITE_DEFAULT)
+        if url.password is not None:
+            raise InputError(
+                shown_url(url), "catalog password", "none in the URL (use PGPASSWORD or ~/.pgpass)"
+            )
+        stores = check_store_url(store) if store is not None else None
+        repository_id = new_id()
+        made = not layout.root.exists()
         try:
             layout.images_dir.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise InputError(
                 str(layout.root), "folder", f"a folder that can be made ({error.strerror})"
             ) from None
+        try:
+            Catalog.create(located(url, layout.root), owner=repository_id).close()
+        except BaseException:
+            for child in [layout.root] if made else list(layout.root.iterdir()):
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+            raise
+        recorded = {**REPOSITORY_FORMAT, "id": repository_id, "catalog": recorded_url(url)}
+        if stores is not None:
+            recorded["store"] = stores
         write_json_atomic(layout.marker, recorded)
         return cls(layout.root, progress)
 
@@ -156,6 +196,7 @@ class Repository(RepositoryContext):
 
     # Queries
     find = queries.find
+    find_page = queries.find_page
     lineage = queries.lineage
 
     # Plates

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from labelcollections import __version__
+from labelcollections.catalog import CatalogWriter
 from labelcollections.errors import InputError
 from labelcollections.formats.collection_document import document_paths, to_document
 from labelcollections.model.collection import LabelCollection
@@ -30,18 +31,17 @@ def add_to_collection(
     """Make an existing label image a member of another collection of the same image."""
     label = label_image(repo, label_reference)
     reference = image(repo, label.image_id)
-    target = collection_or_new(
-        reference,
-        collection_name,
-        Provenance(method=Method.MANUAL, software="labelcollections"),
-        repo.catalog.collections(reference.id),
-    )
-    if target.image_id != label.image_id:
-        raise InputError(collection_name, "collection", "label images of one reference image")
-    updated = target.with_member(label.id)
-    store = repo.store(reference, writable=True)
-    write_collection(store, updated, reference, repo.catalog.label_images(reference.id))
-    repo.catalog.index_collection(updated)
+    with repo.catalog.writing(reference.name) as writer:
+        target = collection_or_new(
+            reference,
+            collection_name,
+            Provenance(method=Method.MANUAL, software="labelcollections"),
+            writer.collections(reference.id),
+        )
+        if target.image_id != label.image_id:
+            raise InputError(collection_name, "collection", "label images of one reference image")
+        updated = target.with_member(label.id)
+        save_collection(writer, repo.store(reference, writable=True), updated, reference)
     return updated
 
 
@@ -49,14 +49,22 @@ def set_omero_collection_id(
     repo: RepositoryContext, collection_id: str, omero_id: int
 ) -> LabelCollection:
     """Record the OMERO id a collection got when it was pushed, so pushes stay updates."""
-    current = collection(repo, collection_id)
-    updated = current.model_copy(update={"omero_collection_id": omero_id})
-    if updated != current:
-        reference = image(repo, current.image_id)
-        store = repo.store(reference, writable=True)
-        write_collection(store, updated, reference, repo.catalog.label_images(reference.id))
-        repo.catalog.index_collection(updated)
+    reference = image(repo, collection(repo, collection_id).image_id)
+    with repo.catalog.writing(reference.name) as writer:
+        current = collection(repo, collection_id)
+        updated = current.model_copy(update={"omero_collection_id": omero_id})
+        if updated != current:
+            save_collection(writer, repo.store(reference, writable=True), updated, reference)
     return updated
+
+
+def save_collection(
+    writer: CatalogWriter, store: ImageStore, item: LabelCollection, reference: ReferenceImage
+) -> None:
+    """Write a collection's document from the label images indexed now, and index it (inside
+    the image's write transaction, so concurrent writers never lose each other's members)."""
+    write_collection(store, item, reference, writer.label_images(reference.id))
+    writer.put_collection(item)
 
 
 def collection_document(repo: RepositoryContext, item: LabelCollection) -> dict[str, Any]:

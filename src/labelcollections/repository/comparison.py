@@ -15,12 +15,10 @@ from labelcollections.repository.context import RepositoryContext
 from labelcollections.repository.layout import correspondence_table, stored_table_name
 from labelcollections.repository.pixels import label_levels
 from labelcollections.repository.references import image, label_image
-from labelcollections.repository.tables import table_record
+from labelcollections.repository.tables import store_table
 from labelcollections.storage.tables import (
     INSTANCE_KEY,
     feature_table_attributes,
-    table_names,
-    write_table,
 )
 
 
@@ -73,8 +71,6 @@ def _store_correspondence(
     b_path = repo.label_path(b)
     name = stored_table_name(b_path, correspondence_table(repo.label_path(a), result.threshold))
     reference = image(repo, b.image_id)
-    if name in table_names(repo.store(reference)):
-        return
     a_labels, b_labels, ious = result.matches or (np.zeros(0), np.zeros(0), np.zeros(0))
     matches = pa.table(
         {
@@ -94,5 +90,4 @@ def _store_correspondence(
             "metrics": result.to_dict()["metrics"],
         },
     )
-    write_table(repo.store(reference, writable=True), name, matches, attributes)
-    repo.catalog.index_table(table_record(name, attributes, matches))
+    store_table(repo, reference, name, matches, attributes, exist_ok=True)

@@ -13,7 +13,6 @@ from labelcollections.errors import NotFoundError
 from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.progress import Progress, SilentProgress
 from labelcollections.repository.layout import Layout
-from labelcollections.storage.locations import read_json
 from labelcollections.storage.ome_zarr_store import ImageStore
 from labelcollections.storage.publish import Location
 
@@ -23,11 +22,16 @@ class RepositoryContext:
 
     def __init__(self, root: Path, progress: Progress | None = None) -> None:
         self.root = root
-        recorded = read_json(str(Layout(root).marker))
-        store = recorded.get("store") if isinstance(recorded, dict) else None
+        recorded = Layout(root).recorded()
+        store = recorded.get("store")
         self.layout = Layout(root, store if isinstance(store, str) else None)
         self.progress: Progress = progress or SilentProgress()
-        self.catalog = Catalog(self.layout.catalog_url)
+        self.catalog = Catalog(self.layout.catalog_url(recorded), owner=recorded.get("id"))
+
+    @property
+    def catalog_name(self) -> str:
+        """The catalog's URL as messages show it (password hidden)."""
+        return self.catalog.shown
 
     def close(self) -> None:
         self.catalog.close()

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from labelcollections.catalog import CatalogReader, TableRecord
 from labelcollections.errors import ConflictError, InputError
 from labelcollections.formats.ngff.multiscales import NgffVersion
 from labelcollections.formats.ngff.omero import omero_metadata
+from labelcollections.model.collection import LabelCollection
 from labelcollections.model.geometry import AXIS_TYPES, halving_prefix, image_levels
-from labelcollections.model.images import Axis, ReferenceImage
+from labelcollections.model.images import Axis, LabelImage, ReferenceImage
 from labelcollections.model.names import check_name, new_id
 from labelcollections.repository.context import RepositoryContext
 from labelcollections.repository.layout import image_attributes
@@ -27,7 +30,7 @@ from labelcollections.storage.ome_zarr_store import (
     write_ome_xml,
     write_plain_group,
 )
-from labelcollections.storage.publish import Location, staged_directory
+from labelcollections.storage.publish import Location, stage
 from labelcollections.storage.sharding import Shards
 from labelcollections.storage.sources import in_ngff_order, read_pixels
 
@@ -51,8 +54,8 @@ def add_image(
     :mod:`labelcollections.storage.sharding`.
     """
     check_name(name, "image name")
-    if any(known.name == name for known, _ in repo.catalog.images()):
-        raise ConflictError(name, "image name", "a name not used by another image")
+    with repo.catalog.reading() as reader:
+        check_new_image(reader, name)
     if isinstance(source, str | Path) and looks_like_zarr(str(source)):
         return _register_image(repo, str(source), name)
     given = read_pixels(source, axes)
@@ -83,17 +86,62 @@ def add_image(
     )
     sources: list[Any | None] = [*pixels.levels[: len(reused)]]
     sources += [None] * (len(levels) - len(sources))
-    destination = repo.layout.store_path(name)
-    with staged_directory(destination) as staging:
-        image = write_image_group(
+    with new_store(repo, name) as staging:
+        staging.image = write_image_group(
             repo,
-            staging,
+            staging.path,
             sources,
             draft,
             ImageWriting(title=f"Writing image {name}", shards=shards, ome_xml=pixels.ome_xml),
         )
-    repo.catalog.index_image(image, repo.layout.relative(destination))
-    return image
+    return staging.image
+
+
+@dataclass
+class NewStore:
+    """A new image store being written aside, and what to index with it when published: the
+    image (once written) and what it brings."""
+
+    path: Location
+    image: ReferenceImage | None = None
+    labels: list[tuple[LabelImage, str]] = field(default_factory=list)
+    collections: Sequence[LabelCollection] = ()
+    tables: list[TableRecord] = field(default_factory=list)
+
+
+@contextmanager
+def new_store(repo: RepositoryContext, name: str) -> Iterator[NewStore]:
+    """The store of a new image named ``name``, written aside in the block, then published
+    and indexed (with what the block put in the yielded :class:`NewStore`) in the image's
+    write transaction."""
+    destination = repo.layout.store_path(name)
+    if isinstance(destination, Path) and destination.exists():
+        raise ConflictError(name, "image", "an image not yet in this repository")
+    if not isinstance(destination, Path):  # object storage: what is there unindexed is a leftover
+        with repo.catalog.reading() as reader:
+            check_new_image(reader, name)
+    staged = stage(destination)
+    try:
+        pending = NewStore(staged.path)
+        yield pending
+        image = pending.image
+        assert image is not None, "the block writes the image"
+        with repo.catalog.writing(name) as writer:
+            check_new_image(writer, name, image.id)
+            staged.publish()
+            entry = (image, repo.layout.relative(destination), pending.labels,
+                     pending.collections, pending.tables)  # fmt: skip
+            writer.add_entries([entry])
+    finally:
+        staged.discard()
+
+
+def check_new_image(reader: CatalogReader, name: str, image_id: str | None = None) -> None:
+    """No image named ``name`` (or with id ``image_id``) may be indexed yet."""
+    for key in (name, image_id):
+        known = reader.image(key) if key else None
+        if known is not None and key in (known.name, known.id if image_id else None):
+            raise ConflictError(name, "image", "an image not yet in this repository")
 
 
 @dataclass(frozen=True)
@@ -166,12 +214,11 @@ def _register_image(repo: RepositoryContext, location: str, name: str) -> Refere
         source=location,
         content_hash=digest,
     )
-    destination = repo.layout.store_path(name)
-    with staged_directory(destination) as staging:
-        write_plain_group(staging, image_attributes(image), store.ngff_version)
+    with new_store(repo, name) as staging:
+        write_plain_group(staging.path, image_attributes(image), store.ngff_version)
         if ome_xml is not None:
-            write_ome_xml(staging, ome_xml, store.ngff_version)
-    repo.catalog.index_image(image, repo.layout.relative(destination))
+            write_ome_xml(staging.path, ome_xml, store.ngff_version)
+        staging.image = image
     return image
 
 

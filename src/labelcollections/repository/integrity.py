@@ -3,16 +3,21 @@ the stores (the stores are the truth; the catalog is only their index)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from labelcollections.catalog import Catalog, CatalogEntry, SchemaState
+from labelcollections.errors import NotFoundError
 from labelcollections.formats.collection_document import from_document
 from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.plates import Plate
+from labelcollections.progress import Progress
 from labelcollections.repository.context import RepositoryContext
 from labelcollections.repository.images import images
 from labelcollections.repository.labels import label_images
+from labelcollections.repository.layout import Layout
 from labelcollections.repository.tables import table_record
 from labelcollections.storage.locations import read_json
 from labelcollections.storage.ome_zarr_store import OUR_KEY, ImageStore, join_key, stored_hash
@@ -75,10 +80,41 @@ def verify(repo: RepositoryContext, runner: Runner | None = None) -> list[Verify
 
 
 def reindex(repo: RepositoryContext) -> None:
-    """Rebuild the catalog from the stores, dropping leftovers of interrupted writes."""
+    """Rebuild the catalog from the stores, dropping leftovers of interrupted writes.
+
+    The stores are read while the whole catalog is held, so no writer publishes between the
+    reading and the indexing.
+    """
     if repo.layout.store_url is None:
         remove_leftovers(repo.layout.images_dir)
-    entries = []
+    plates = [
+        Plate.model_validate(read_json(str(path))["plate"])
+        for path in sorted(repo.layout.plates_dir.glob("*.json"))
+    ]
+    repo.catalog.rebuild(_store_entries(repo), plates)
+
+
+def upgrade_catalog(path: str | Path, progress: Progress | None = None) -> SchemaState:
+    """Bring a repository's catalog to the current schema; return its state before.
+
+    A catalog that is missing, empty or made before schema versions is rebuilt from the stores.
+    """
+    layout = Layout(Path(path).expanduser().resolve())
+    if not layout.marker.is_file():
+        raise NotFoundError(str(layout.root), "repository", "a folder made by 'init'")
+    recorded = layout.recorded()
+    before = Catalog.upgrade(layout.catalog_url(recorded), owner=recorded.get("id"))
+    if before in (SchemaState.EMPTY, SchemaState.UNVERSIONED):
+        repo = RepositoryContext(layout.root, progress)
+        try:
+            reindex(repo)
+        finally:
+            repo.close()
+    return before
+
+
+def _store_entries(repo: RepositoryContext) -> Iterator[CatalogEntry]:
+    """What each image store holds, as the catalog indexes it."""
     for directory in repo.layout.stores():
         store = ImageStore.open(str(directory))
         if "image" not in store.ours:
@@ -96,9 +132,4 @@ def reindex(repo: RepositoryContext) -> None:
             table_record(name, table_attributes(store, name), read_table(store, name))
             for name in table_names(store)
         ]
-        entries.append((reference, repo.layout.relative(directory), labels, collections, tables))
-    plates = [
-        Plate.model_validate(read_json(str(path))["plate"])
-        for path in sorted(repo.layout.plates_dir.glob("*.json"))
-    ]
-    repo.catalog.rebuild(entries, plates)
+        yield reference, repo.layout.relative(directory), labels, collections, tables

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from labelcollections.catalog import CatalogReader
 from labelcollections.errors import ConflictError, InputError
 from labelcollections.formats.ngff.labels import image_label_metadata, image_path_from_label
 from labelcollections.instances.statistics import StatisticsCollector, block_statistics
@@ -27,13 +28,14 @@ from labelcollections.model.label_schema import LabelSchema
 from labelcollections.model.names import check_display_name, check_name, new_id
 from labelcollections.model.provenance import Provenance
 from labelcollections.model.vocabulary import Downsampling, LabelType
-from labelcollections.repository.collections import collection_or_new, write_collection
+from labelcollections.repository.collections import collection_or_new, save_collection
 from labelcollections.repository.context import RepositoryContext
 from labelcollections.repository.layout import label_attributes, new_label_path
 from labelcollections.repository.references import image, label_image
 from labelcollections.repository.tables import store_instance_table
 from labelcollections.storage.hashing import content_hash
 from labelcollections.storage.ome_zarr_store import ImageStore, LevelWriting
+from labelcollections.storage.publish import StagedDirectory, StagedObjects
 from labelcollections.storage.sharding import Shards
 from labelcollections.storage.sources import Pixels, PixelSource, read_pixels
 from labelcollections.storage.split import Runner, Split
@@ -73,12 +75,9 @@ def add_labels(
     pixels = read_pixels(source, axes)
     data = _aligned_pixels(pixels, reference)
     label_type = LabelType(label_type)
-    known = repo.catalog.label_images(reference.id)
-    key = f"{name}@{version}"
-    if any(label.key == key for label, _ in known):
-        raise ConflictError(
-            key, "label image", f"a name and version not yet used on {reference.name}"
-        )
+    with repo.catalog.reading() as reader:
+        check_new_label(reader, reference, f"{name}@{version}")
+        known = reader.label_images(reference.id)
     derived_from = provenance.derived_from
     if derived_from is not None:
         derived_from = label_image(repo, derived_from, reference.name).id
@@ -102,16 +101,40 @@ def add_labels(
     split = None
     if runner is not None and data.nbytes > split_bytes:
         split = Split(runner, partial(aligned_source, source, axes, reference), block_statistics)
-    label, table = _write_label_group(
-        repo, store, draft, data, label_path, pixels.source, LevelOptions(shards, split)
-    )
-    record = store_instance_table(repo, store, label, label_path, table)
-    updated = collection_or_new(
-        reference, collection, provenance, repo.catalog.collections(reference.id)
-    ).with_member(label.id)
-    write_collection(store, updated, reference, [*known, (label, label_path)])
-    repo.catalog.index_label_image(label, label_path, [updated], [record])
+    try:
+        label, table, staged = _stage_label_group(
+            repo, store, draft, data, label_path, pixels.source, LevelOptions(shards, split)
+        )
+    except InputError:
+        # A concurrent writer of the same name@version may have published its path meanwhile:
+        # once it has committed, say so rather than that the path is taken.
+        with repo.catalog.writing(reference.name) as writer:
+            check_new_label(writer, reference, draft.key)
+        raise
+    try:
+        with repo.catalog.writing(reference.name) as writer:
+            check_new_label(writer, reference, label.key)
+            store.publish_label_group(label_path, staged)
+            record = store_instance_table(repo, store, label, label_path, table)
+            updated = collection_or_new(
+                reference, collection, provenance, writer.collections(reference.id)
+            ).with_member(label.id)
+            writer.put_labels(reference.name, [(label, label_path)])
+            save_collection(writer, store, updated, reference)
+            writer.put_table(record)
+    finally:
+        staged.discard()
     return label
+
+
+def check_new_label(reader: CatalogReader, reference: ReferenceImage, key: str) -> None:
+    """``key`` (``name@version``) must not name a label image of ``reference`` yet: checked
+    before writing, and again in the image's write transaction, where a concurrent writer
+    that published it first makes this one lose."""
+    if any(label.key == key for label, _ in reader.label_images(reference.id)):
+        raise ConflictError(
+            key, "label image", f"a name and version not yet used on {reference.name}"
+        )
 
 
 def present_label(
@@ -177,7 +200,7 @@ class LevelOptions:
     split: Split | None = None
 
 
-def _write_label_group(
+def _stage_label_group(
     repo: RepositoryContext,
     store: ImageStore,
     draft: LabelImage,
@@ -185,9 +208,10 @@ def _write_label_group(
     label_path: str,
     source: str,
     options: LevelOptions,
-) -> tuple[LabelImage, pa.Table]:
-    """Publish the label group of ``draft``: its pyramid, then its metadata with the content
-    hash. The hash and the instance statistics are computed in the same pass as the pyramid."""
+) -> tuple[LabelImage, pa.Table, StagedDirectory | StagedObjects]:
+    """Write the label group of ``draft`` aside: its pyramid, then its metadata with the
+    content hash. The hash and the instance statistics are computed in the same pass as the
+    pyramid (or by the tasks of a split write)."""
     finished: list[LabelImage] = []
     statistics = StatisticsCollector(len(draft.axes), np.dtype(data.dtype))
 
@@ -200,7 +224,7 @@ def _write_label_group(
         )
         return label_attributes(finished[0])
 
-    store.add_label_group(
+    staged = store.stage_label_group(
         label_path,
         [data, *(None for _ in draft.levels[1:])],
         draft.axes,
@@ -220,8 +244,12 @@ def _write_label_group(
             else replace(options.split, collect=statistics.add_part),
         ),
     )
-    label = finished[0]
-    table = statistics_table(
-        statistics.result(), label.id, label.axes, label.levels[0], label.label_schema
-    )
-    return label, table
+    try:
+        label = finished[0]
+        table = statistics_table(
+            statistics.result(), label.id, label.axes, label.levels[0], label.label_schema
+        )
+    except BaseException:
+        staged.discard()
+        raise
+    return label, table, staged

@@ -3,8 +3,9 @@
 ::
 
     <repo>/
-      labelcollections.json          marks the folder as a repository (and names its store URL)
-      catalog.sqlite                 the index (rebuildable from the stores)
+      labelcollections.json          marks the folder as a repository, names its catalog (and
+                                     its store URL)
+      catalog.sqlite                 the index (rebuildable from the stores), unless on PostgreSQL
       images/<image>.ome.zarr/       one store per reference image, with its labels and collections
       plates/<plate>.json            the record of an HCS plate (its fields are images above)
 
@@ -14,6 +15,7 @@ stores at ``<url>/<image>.ome.zarr`` instead of ``images/``; the folder keeps th
 
 from __future__ import annotations
 
+import json
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from typing import Any
 
 import fsspec
 
+from labelcollections.catalog import SQLITE_DEFAULT, located, parse_catalog_url
 from labelcollections.errors import ConflictError, InputError
 from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.names import slugify, unique_slug
@@ -50,9 +53,15 @@ class Layout:
     def marker(self) -> Path:
         return self.root / MARKER_FILE
 
-    @property
-    def catalog_url(self) -> str:
-        return f"sqlite:///{self.root / CATALOG_FILE}"
+    def recorded(self) -> dict[str, Any]:
+        """What the marker file records: format, repository id, catalog URL."""
+        recorded: dict[str, Any] = json.loads(self.marker.read_text(encoding="utf-8"))
+        return recorded
+
+    def catalog_url(self, recorded: dict[str, Any]) -> str:
+        """The catalog the repository records (repositories made before it did: SQLite)."""
+        url = parse_catalog_url(str(recorded.get("catalog", SQLITE_DEFAULT)))
+        return located(url, self.root).render_as_string(hide_password=False)
 
     @property
     def images_dir(self) -> Path:

@@ -92,9 +92,11 @@ def import_plate(repo: RepositoryContext, plan: PlatePlan) -> PlateImport:
 
 
 def save_plate(repo: RepositoryContext, item: Plate) -> None:
-    """Write a plate's record beside the stores, then index it."""
-    write_json_atomic(repo.layout.plate_path(item.name), plate_attributes(item))
-    repo.catalog.index_plate(item)
+    """Write a plate's record beside the stores and index it, in one write transaction on the
+    plate (writers of one plate take turns)."""
+    with repo.catalog.writing(f"plate {item.name}") as writer:
+        write_json_atomic(repo.layout.plate_path(item.name), plate_attributes(item))
+        writer.put_plate(item)
 
 
 def collect(repo: RepositoryContext, plate_name: str, collection: str) -> PlateCollection:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labelcollections.catalog import LabelImageFilter
+from labelcollections.catalog import FindPage, LabelImageFilter
 from labelcollections.model.images import LabelImage
 from labelcollections.repository.context import RepositoryContext
 from labelcollections.repository.references import label_image
@@ -14,7 +14,20 @@ def find(
     repo: RepositoryContext, query: LabelImageFilter | None = None, **conditions: Any
 ) -> list[LabelImage]:
     """Label images matching every condition (see :class:`LabelImageFilter`)."""
-    return repo.catalog.find(query or LabelImageFilter(**conditions))
+    return repo.catalog.find(query or LabelImageFilter(**conditions)).labels
+
+
+def find_page(
+    repo: RepositoryContext,
+    query: LabelImageFilter | None = None,
+    *,
+    limit: int | None,
+    cursor: str | None = None,
+    **conditions: Any,
+) -> FindPage:
+    """One page of :func:`find`: at most ``limit`` label images (all without) after ``cursor``
+    (the previous page's ``next_cursor``), with the number of matches in all."""
+    return repo.catalog.find(query or LabelImageFilter(**conditions), limit, cursor)
 
 
 def lineage(repo: RepositoryContext, label_reference: str) -> list[LabelImage]:

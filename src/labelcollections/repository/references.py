@@ -15,10 +15,10 @@ from labelcollections.repository.context import RepositoryContext
 
 def image(repo: RepositoryContext, name_or_id: str) -> ReferenceImage:
     """A reference image by name or id."""
-    for candidate, _ in repo.catalog.images():
-        if name_or_id in (candidate.name, candidate.id):
-            return candidate
-    raise NotFoundError(name_or_id, "image", f"an image of the repository at {repo.root}")
+    found = repo.catalog.image(name_or_id)
+    if found is None:
+        raise NotFoundError(name_or_id, "image", f"an image of the repository at {repo.root}")
+    return found
 
 
 def image_names(repo: RepositoryContext) -> dict[str, str]:

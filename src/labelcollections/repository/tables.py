@@ -16,7 +16,7 @@ from labelcollections.catalog import Correspondence, InstanceMatch, InstanceSumm
 from labelcollections.errors import InputError, NotFoundError
 from labelcollections.instances import instance_table as measure_instances
 from labelcollections.instances.table import block_count
-from labelcollections.model.images import LabelImage
+from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.names import check_name
 from labelcollections.model.provenance import utc_now
 from labelcollections.repository.context import RepositoryContext
@@ -30,6 +30,7 @@ from labelcollections.storage.tables import (
     INSTANCE_KEY,
     feature_table_attributes,
     read_table,
+    table_names,
     write_table,
 )
 
@@ -60,9 +61,11 @@ def instance_table(
         return read_table(repo.store(reference), stored)
     table = measure(repo, label, label_levels(repo, label)[0])
     if store:
-        writable = repo.store(reference, writable=True)
-        record = store_instance_table(repo, writable, label, repo.label_path(label), table)
-        repo.catalog.index_table(record)
+        label_path = repo.label_path(label)
+        with repo.catalog.writing(reference.name) as writer:
+            writable = repo.store(reference, writable=True)
+            if stored_table_name(label_path) not in table_names(writable):
+                writer.put_table(store_instance_table(repo, writable, label, label_path, table))
     return table
 
 
@@ -144,7 +147,6 @@ def add_table(
             instance_key,
             f"label values of {label.key} ({unknown.size} values are not, first: {first})",
         )
-    image_store = repo.store(image(repo, label.image_id), writable=True)
     label_path = repo.label_path(label)
     stored = stored_table_name(label_path, table_name)
     attributes = feature_table_attributes(
@@ -157,10 +159,32 @@ def add_table(
             "created": utc_now().isoformat(),
         },
     )
-    write_table(image_store, stored, features, attributes)
-    record = table_record(stored, attributes, features)
-    repo.catalog.index_table(record)
+    record = store_table(repo, image(repo, label.image_id), stored, features, attributes)
+    assert record is not None  # a table of that name is a conflict here
     return record
+
+
+def store_table(
+    repo: RepositoryContext,
+    reference: ReferenceImage,
+    name: str,
+    table: pa.Table,
+    attributes: dict[str, Any],
+    *,
+    exist_ok: bool = False,
+) -> TableRecord | None:
+    """Write a table into the image's store and index it, in the image's write transaction.
+
+    A table of that name is a conflict, or with ``exist_ok`` left as it is (None).
+    """
+    with repo.catalog.writing(reference.name) as writer:
+        store = repo.store(reference, writable=True)
+        if exist_ok and name in table_names(store):
+            return None
+        write_table(store, name, table, attributes)
+        record = table_record(name, attributes, table)
+        writer.put_table(record)
+        return record
 
 
 def measure(repo: RepositoryContext, label: LabelImage, pixels: Any) -> pa.Table:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import zarr
 
-from labelcollections.catalog import TableRecord
+from labelcollections.catalog import CatalogWriter, TableRecord
 from labelcollections.errors import ConflictError, InputError
 from labelcollections.formats.ngff.labels import (
     image_label_metadata,
@@ -27,7 +27,13 @@ from labelcollections.model.names import check_display_name
 from labelcollections.model.vocabulary import LabelType
 from labelcollections.repository.collections import write_collection
 from labelcollections.repository.context import RepositoryContext
-from labelcollections.repository.images import ImageWriting, images, write_image_group
+from labelcollections.repository.images import (
+    ImageWriting,
+    check_new_image,
+    images,
+    new_store,
+    write_image_group,
+)
 from labelcollections.repository.layout import flat_paths, label_attributes
 from labelcollections.repository.pixels import image_levels
 from labelcollections.repository.references import image
@@ -265,15 +271,15 @@ def import_plan(repo: RepositoryContext, plan: ImportPlan) -> ImportResult:
 
 def _apply_import(repo: RepositoryContext, plan: ImportPlan) -> ImportResult:
     reference = plan.image
-    if any(known.id == reference.id or known.name == reference.name for known in images(repo)):
-        raise ConflictError(reference.name, "image", "an image not yet in this repository")
-    destination = repo.layout.store_path(reference.name)
+    with repo.catalog.reading() as reader:
+        check_new_image(reader, reference.name, reference.id)
     labels = _flattened(plan.labels)
     stored = [(planned.label, planned.path) for planned in labels]
-    with staged_directory(destination) as staging:
+    with new_store(repo, reference.name) as staging:
+        staging.image = reference
         write_image_group(
             repo,
-            staging,
+            staging.path,
             plan.image_arrays,
             reference,
             ImageWriting(
@@ -282,16 +288,14 @@ def _apply_import(repo: RepositoryContext, plan: ImportPlan) -> ImportResult:
                 expected_hash=reference.content_hash,
             ),
         )
-        store = ImageStore(str(staging), zarr.open_group(str(staging), mode="r+"), True)
+        store = ImageStore(str(staging.path), zarr.open_group(staging.path, mode="r+"), True)
         paths = {label.id: path for label, path in stored}
-        tables = _write_planned_labels(
+        staging.tables = _write_planned_labels(
             repo, store, plan.source, labels, _relocated(plan.tables, paths)
         )
         for collection in plan.collections:
             write_collection(store, collection, reference, stored)
-    repo.catalog.index_import(
-        (reference, repo.layout.relative(destination), stored, plan.collections, tables)
-    )
+        staging.labels, staging.collections = stored, plan.collections
     return ImportResult(reference, plan.collections, tuple(label for label, _ in stored))
 
 
@@ -320,7 +324,15 @@ def _merge_import(
             "image",
             f"the pixels of the image already here ({reference.content_hash})",
         )
-    stored = repo.catalog.label_images(reference.id)
+    with repo.catalog.writing(reference.name) as writer:
+        return _merge_into(repo, writer, reference, plan)
+
+
+def _merge_into(
+    repo: RepositoryContext, writer: CatalogWriter, reference: ReferenceImage, plan: ImportPlan
+) -> ImportResult:
+    """Merge inside the image's write transaction (see :func:`_merge_import`)."""
+    stored = writer.label_images(reference.id)
     present = {label.id for label, _ in stored}
     keys = {label.key for label, _ in stored}
     new = _flattened(
@@ -334,7 +346,7 @@ def _merge_import(
                 "label image",
                 f"a name@version not yet used on {reference.name}",
             )
-    merged = _merged_collections(repo, reference, plan.collections)
+    merged = _merged_collections(writer.collections(reference.id), reference, plan.collections)
     store = repo.store(reference, writable=True)
     paths = {planned.label.id: planned.path for planned in new}
     arriving = [
@@ -346,15 +358,22 @@ def _merge_import(
     everything = [*stored, *((planned.label, planned.path) for planned in new)]
     for collection in merged:
         write_collection(store, collection, reference, everything)
-    repo.catalog.index_additions([(planned.label, planned.path) for planned in new], merged, tables)
+    writer.put_labels(reference.name, [(planned.label, planned.path) for planned in new])
+    for collection in merged:
+        writer.put_collection(collection)
+    for record in tables:
+        writer.put_table(record)
     return ImportResult(reference, tuple(merged), tuple(planned.label for planned in new))
 
 
 def _merged_collections(
-    repo: RepositoryContext, reference: ReferenceImage, incoming: Sequence[LabelCollection]
+    present: Sequence[LabelCollection],
+    reference: ReferenceImage,
+    incoming: Sequence[LabelCollection],
 ) -> list[LabelCollection]:
-    """The collections of ``reference`` that ``incoming`` adds or extends, as they will be."""
-    local = {collection.id: collection for collection in repo.catalog.collections(reference.id)}
+    """The collections of ``reference`` (``present`` now) that ``incoming`` adds or extends,
+    as they will be."""
+    local = {collection.id: collection for collection in present}
     names = {collection.name: collection.id for collection in local.values()}
     merged = []
     for item in incoming:
@@ -383,7 +402,7 @@ def _write_planned_labels(
     where none came along); return the tables for the catalog."""
     for planned in labels:
         label = planned.label
-        store.add_label_group(
+        staged = store.stage_label_group(
             planned.path,
             planned.arrays,
             label.axes,
@@ -398,6 +417,10 @@ def _write_planned_labels(
                 title=f"Importing labels {planned.path}",
             ),
         )
+        try:
+            store.publish_label_group(planned.path, staged)
+        finally:
+            staged.discard()
     tables = []
     for planned_table in planned_tables:
         write_table(store, planned_table.name, planned_table.table, planned_table.attributes)

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from labelcollections.errors import InputError
 from labelcollections.model.collection import LabelCollection
@@ -237,6 +237,7 @@ def get_instance(ctx: Context, instance_id: str) -> Json:
 @router.get("/api/find", summary="Find label images")
 def find(
     ctx: Context,
+    response: Response,
     method: str | None = None,
     software: str | None = None,
     author: str | None = None,
@@ -254,8 +255,14 @@ def find(
     max_instances: Annotated[int | None, Query(ge=0)] = None,
     min_mean_area: Annotated[float | None, Query(ge=0, description="pixels")] = None,
     max_mean_area: Annotated[float | None, Query(ge=0, description="pixels")] = None,
+    limit: Annotated[int | None, Query(ge=1, description="page size")] = None,
+    cursor: Annotated[str | None, Query(description="X-Next-Cursor of the page before")] = None,
 ) -> list[Json]:
-    """Label images matching every given condition (as ``labelcollections find``)."""
+    """Label images matching every given condition (as ``labelcollections find``).
+
+    With ``limit``, one page; the ``X-Total-Count`` header says how many match in all and
+    ``X-Next-Cursor`` (absent on the last page) is the ``cursor`` of the next page.
+    """
     conditions = {
         "method": method,
         "software": software,
@@ -276,7 +283,11 @@ def find(
         "max_mean_area": max_mean_area,
     }
     given = {key: value for key, value in conditions.items() if value is not None}
-    return [label_summary(ctx, label) for label in ctx.repository.find(None, **given)]
+    page = ctx.repository.find_page(None, limit=limit, cursor=cursor, **given)
+    response.headers["X-Total-Count"] = str(page.total)
+    if page.next_cursor:
+        response.headers["X-Next-Cursor"] = page.next_cursor
+    return [label_summary(ctx, label) for label in page.labels]
 
 
 @router.get("/api/compare", summary="Compare two label images")

@@ -44,8 +44,10 @@ from labelcollections.storage.hashing import content_hash
 from labelcollections.storage.locations import is_url, join, list_json_files, read_json, read_text
 from labelcollections.storage.publish import (
     Location,
+    StagedDirectory,
+    StagedObjects,
     location_exists,
-    staged_directory,
+    stage,
     write_json_atomic,
     write_text_atomic,
 )
@@ -320,7 +322,7 @@ class ImageStore:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def add_label_group(
+    def stage_label_group(
         self,
         label_path: str,
         levels: Sequence[Any | None],
@@ -329,27 +331,20 @@ class ImageStore:
         image_label: Mapping[str, Any],
         our_attributes: Attributes,
         writing: LevelWriting | None = None,
-    ) -> None:
-        """Write a label image aside (in place, on object storage), then list it in
-        ``labels``.
+    ) -> StagedDirectory | StagedObjects:
+        """Write a label image aside, where no reader sees it, for :meth:`publish_label_group`
+        (on object storage: in place, unlisted).
 
-        Listing is the publishing step: until it happens no reader sees the label image, and
-        neither the image nor any other label image is touched.
+        Neither the image nor any other label image is touched, so writers of one store can
+        stage at the same time (on object storage, writers of one image take turns).
         """
         self._check_writable()
         version = self.ngff_version
-        labels = join(self.location, "labels")
-        destination = join(labels, label_path)
-        if label_path in self.label_paths() or (
-            not is_url(destination) and Path(destination).exists()
-        ):
-            raise InputError(self.location, "labels", f"a new label path (got {label_path!r})")
-        for parent in _parents(label_path):
-            if not location_exists(join(labels, parent, _metadata_file(version))):
-                write_plain_group(join(labels, parent), {}, version)
-        with staged_directory(destination) as staging:
+        self._check_new_label_path(label_path)
+        staged = stage(join(self.location, "labels", label_path))
+        try:
             write_multiscale_group(
-                staging,
+                staged.path,
                 levels,
                 axes,
                 level_meta,
@@ -359,6 +354,26 @@ class ImageStore:
                 name=label_path,
                 writing=writing,
             )
+        except BaseException:
+            staged.discard()
+            raise
+        return staged
+
+    def publish_label_group(self, label_path: str, staged: StagedDirectory | StagedObjects) -> None:
+        """Move a staged label image into place, then list it in ``labels``.
+
+        Listing is the publishing step: until it happens no reader sees the label image. The
+        listing is read, extended and replaced, so concurrent writers of one store must hold
+        the image's write lock (see ``Catalog.writing``) around this call.
+        """
+        self.reopen()
+        self._check_new_label_path(label_path)
+        version = self.ngff_version
+        labels = join(self.location, "labels")
+        for parent in _parents(label_path):
+            if not location_exists(join(labels, parent, _metadata_file(version))):
+                write_plain_group(join(labels, parent), {}, version)
+        staged.publish()
         listed = [*self.label_paths(), label_path]
         write_plain_group(labels, labels_group_metadata(listed, version), version)
         self.reopen()
@@ -374,6 +389,15 @@ class ImageStore:
     def _check_writable(self) -> None:
         if not self.writable:
             raise InputError(self.location, "store", "a store opened for writing")
+
+    def _check_new_label_path(self, label_path: str) -> None:
+        """A label path neither listed nor (on a file system) there: on object storage an
+        unlisted group there is a leftover, replaced by the next write."""
+        destination = join(self.location, "labels", label_path)
+        if label_path in self.label_paths() or (
+            not is_url(destination) and Path(destination).exists()
+        ):
+            raise InputError(self.location, "labels", f"a new label path (got {label_path!r})")
 
     # -- internals ----------------------------------------------------------------------------
 

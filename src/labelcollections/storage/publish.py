@@ -1,18 +1,23 @@
 """Write aside, then publish: how every write keeps the previous state intact.
 
-On a file system, new data is written under a hidden staging name next to its destination and
-moved into place with one rename, so a failed or killed write leaves nothing half-visible.
+New data is written under a hidden staging name next to its destination and moved into place
+with one rename, so a failed or killed write leaves nothing half-visible.
 
-Object stores (``s3://`` and other fsspec URLs) have no rename. There a group is written under
-its final key, where no reader looks yet, and the step after publishes it: a label image or a
-table is listed in its parent's ``labels`` or ``tables`` attributes (one PUT replaces that
-object whole), an image store is indexed in the catalog. What sits at a key nobody published
-is a leftover of an interrupted write: callers check what is published first, and the write
-replaces the leftover (one writer per image at a time on object stores).
+A staging entry is locked (``flock``) for as long as its writer uses it. Concurrent writers
+stage side by side, and :func:`remove_leftovers` removes only entries whose writer is gone.
+
+Object stores (``s3://`` and other fsspec URLs) have no rename (:class:`StagedObjects`). There
+a group is written under its final key, where no reader looks yet, and the step after
+publishes it: a label image or a table is listed in its parent's ``labels`` or ``tables``
+attributes (one PUT replaces that object whole), an image store is indexed in the catalog.
+What sits at a key nobody published is a leftover of an interrupted write: callers check what
+is published first, and the next write of the same group replaces it (writers of one image
+take turns on object stores).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -31,51 +36,94 @@ Location: TypeAlias = str | Path
 """A local path, or the URL of a location on object storage."""
 
 
-@contextmanager
-def staged_directory(destination: Location, replace: bool = False) -> Iterator[Location]:
-    """Yield a fresh directory that becomes ``destination`` when the block ends without error.
+def _lock(descriptor: int) -> bool:
+    """Take the staging lock on an open entry; False when another process holds it."""
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
-    The destination must not exist (published data is never rewritten), unless ``replace`` is
-    given for a copy made for others (an export): the old one is then moved aside and deleted
-    only once the new one is in place. At a URL the group is written in place (see above).
+
+class StagedDirectory:
+    """A directory written aside that becomes ``destination`` on :meth:`publish`.
+
+    Writing (slow) and publishing (one rename) are separate steps, so that a caller can publish
+    while holding a lock that only the rename needs. The destination must not exist when
+    publishing (published data is never rewritten), unless ``replace`` is given for a copy made
+    for others (an export): the old one is then moved aside and deleted only once the new one
+    is in place.
     """
-    if is_url(str(destination)):
-        with _in_place(str(destination)) as location:
-            yield location
-        return
-    destination = Path(destination)
-    if destination.exists() and not replace:
-        raise FileExistsError(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = aside(destination)
-    staging.mkdir()
-    try:
-        yield staging
-        if destination.exists():
-            previous = aside(destination)
-            destination.rename(previous)
-            staging.rename(destination)
+
+    def __init__(self, destination: Path, replace: bool = False) -> None:
+        if destination.exists() and not replace:
+            raise FileExistsError(destination)
+        self.replace = replace
+        self._made = [folder for folder in destination.parents if not folder.exists()]
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        self.destination = destination
+        self.path = aside(destination)
+        self.path.mkdir()
+        self._descriptor: int | None = os.open(self.path, os.O_RDONLY)
+        _lock(self._descriptor)
+
+    def publish(self) -> None:
+        previous = None
+        if self.destination.exists():
+            if not self.replace:
+                raise FileExistsError(self.destination)
+            previous = aside(self.destination)
+            self.destination.rename(previous)
+        self.path.rename(self.destination)
+        self._release()
+        if previous is not None:
             shutil.rmtree(previous, ignore_errors=True)
-        else:
-            staging.rename(destination)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+
+    def discard(self) -> None:
+        """Remove what was written unless it was published, with the folders made for it that
+        stayed empty (safe to call in any state)."""
+        if self._descriptor is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            self._release()
+            for folder in self._made:
+                with suppress(OSError):
+                    folder.rmdir()
+
+    def _release(self) -> None:
+        if self._descriptor is not None:
+            os.close(self._descriptor)
+            self._descriptor = None
 
 
-@contextmanager
-def _in_place(destination: str) -> Iterator[str]:
-    """Write at ``destination`` on object storage: a leftover there is removed first, and what
-    the block wrote is removed if it fails."""
-    filesystem, key = fsspec.core.url_to_fs(destination)
-    if filesystem.exists(key):
-        filesystem.rm(key, recursive=True)
-    try:
-        yield destination
-    except BaseException:
-        with suppress(FileNotFoundError):
-            filesystem.rm(key, recursive=True)
-        raise
+class StagedObjects:
+    """A group written in place on object storage, at its final key; its caller's next step
+    (listing it, indexing it) publishes it. A leftover at the key is removed first; what was
+    written is removed again on :meth:`discard` unless it was published."""
+
+    def __init__(self, destination: str) -> None:
+        self.destination = destination
+        self.path = destination
+        self._filesystem, self._key = fsspec.core.url_to_fs(destination)
+        if self._filesystem.exists(self._key):
+            self._filesystem.rm(self._key, recursive=True)
+        self._published = False
+
+    def publish(self) -> None:
+        self._published = True
+
+    def discard(self) -> None:
+        if not self._published:
+            with suppress(FileNotFoundError):
+                self._filesystem.rm(self._key, recursive=True)
+            self._published = True
+
+
+def stage(destination: Location, replace: bool = False) -> StagedDirectory | StagedObjects:
+    """A new group written aside for ``destination``: a staged directory on a file system, in
+    place on object storage (``replace`` as :class:`StagedDirectory` takes it)."""
+    if is_url(str(destination)):
+        return StagedObjects(str(destination))
+    return StagedDirectory(Path(destination), replace)
 
 
 def remove_location(location: Location) -> None:
@@ -94,6 +142,22 @@ def location_exists(location: Location) -> bool:
         filesystem, key = fsspec.core.url_to_fs(str(location))
         return bool(filesystem.exists(key))
     return Path(location).exists()
+
+
+@contextmanager
+def staged_directory(destination: Location, replace: bool = False) -> Iterator[Location]:
+    """Yield a fresh directory that becomes ``destination`` when the block ends without error.
+
+    The destination must not exist (published data is never rewritten), unless ``replace`` is
+    given for a copy made for others (an export): the old one is then moved aside and deleted
+    only once the new one is in place. At a URL the group is written in place.
+    """
+    staged = stage(destination, replace)
+    try:
+        yield staged.path
+        staged.publish()
+    finally:
+        staged.discard()
 
 
 def aside(path: Path) -> Path:
@@ -116,21 +180,32 @@ def write_text_atomic(path: Location, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = aside(path)
     with temporary.open("w", encoding="utf-8") as handle:
+        _lock(handle.fileno())
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(temporary, path)
+        os.replace(temporary, path)
 
 
 def remove_leftovers(root: Path) -> list[Path]:
-    """Delete staging entries a killed write left below ``root``; return what was removed."""
+    """Delete staging entries that a killed write left below ``root``; return what was removed.
+
+    Entries still locked by a running writer are left alone.
+    """
     removed = []
     for leftover in sorted(root.rglob(f"{STAGING_PREFIX}*")):
-        if leftover.is_dir():
-            shutil.rmtree(leftover, ignore_errors=True)
-        else:
-            leftover.unlink(missing_ok=True)
-        removed.append(leftover)
+        with suppress(FileNotFoundError):
+            descriptor = os.open(leftover, os.O_RDONLY)
+            try:
+                if not _lock(descriptor):
+                    continue
+                if leftover.is_dir():
+                    shutil.rmtree(leftover, ignore_errors=True)
+                else:
+                    leftover.unlink(missing_ok=True)
+            finally:
+                os.close(descriptor)
+            removed.append(leftover)
     return removed
 
 

@@ -1,0 +1,226 @@
+"""The catalog's queries: ``find`` with its filters and pages, and lineage.
+
+Every query is one SQL statement (plus a count for ``find``) that both catalogs run with their
+indexes: ``find`` pages by key (the last row's image name, name and version, kept in an opaque
+cursor), never by offset, so page 1,000 costs what page 1 costs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    func,
+    literal,
+    select,
+    tuple_,
+    union,
+)
+from sqlalchemy.engine import Connection
+
+from labelcollections.catalog.tables import (
+    collections,
+    images,
+    instance_summaries,
+    label_classes,
+    label_images,
+    memberships,
+)
+from labelcollections.errors import InputError
+from labelcollections.model.images import LabelImage
+from labelcollections.model.plates import well_path
+from labelcollections.model.provenance import parse_software
+
+MAX_LINEAGE_DEPTH = 10_000
+ORDER = (label_images.c.image_name, label_images.c.name, label_images.c.version)
+"""How ``find`` lists label images: by image name, then name, then version (unique)."""
+
+
+@dataclass(frozen=True)
+class LabelImageFilter:
+    """What ``find`` matches; every given field must match (AND), text is case-insensitive."""
+
+    method: str | None = None
+    software: str | None = None
+    author: str | None = None
+    label_type: str | None = None
+    version: str | None = None
+    class_name: str | None = None
+    image: str | None = None
+    plate: str | None = None
+    well: str | None = None
+    collection: str | None = None
+    name: str | None = None
+    derived_from: str | None = None
+    model_sha256: str | None = None
+    min_instances: int | None = None
+    max_instances: int | None = None
+    min_mean_area: float | None = None
+    max_mean_area: float | None = None
+
+
+@dataclass(frozen=True)
+class FindPage:
+    """One page of ``find``: its label images, how many match in all, and the cursor of the
+    next page (None on the last)."""
+
+    labels: list[LabelImage]
+    total: int
+    next_cursor: str | None
+
+
+def fold(text: str | None) -> str | None:
+    """The case-folded copy of text that case-insensitive filters compare (``*_folded``)."""
+    return None if text is None else text.casefold()
+
+
+def filter_conditions(query: LabelImageFilter) -> list[ColumnElement[bool]]:
+    """The WHERE conditions on ``label_images`` that ``query`` asks for."""
+    c = label_images.c
+    conditions: list[ColumnElement[bool]] = []
+    equal = [
+        (c.method, query.method),
+        (c.label_type, query.label_type),
+        (c.version, query.version),
+        (c.name, query.name),
+        (c.derived_from, query.derived_from),
+        (c.image_name, query.image),
+    ]
+    conditions.extend(column == value for column, value in equal if value)
+    if query.software:
+        name, version = parse_software(query.software)
+        conditions.append(c.software_folded == fold(name))
+        if version:
+            conditions.append(c.software_version == version)
+    if query.author:
+        conditions.append(c.author_folded == fold(query.author))
+    if query.model_sha256:
+        conditions.append(c.model_sha256_folded == fold(query.model_sha256))
+    if query.class_name:
+        conditions.append(
+            c.id.in_(
+                select(label_classes.c.label_image_id).where(
+                    label_classes.c.name_folded == fold(query.class_name)
+                )
+            )
+        )
+    if query.plate or query.well:
+        fields = select(images.c.id)
+        if query.plate:
+            fields = fields.where(images.c.plate == query.plate)
+        if query.well:
+            fields = fields.where(images.c.well == well_path(query.well))
+        conditions.append(c.image_id.in_(fields))
+    if query.collection:
+        conditions.append(
+            c.id.in_(
+                select(memberships.c.label_image_id)
+                .join(collections, collections.c.id == memberships.c.collection_id)
+                .where(collections.c.name == query.collection)
+            )
+        )
+    conditions.extend(_instance_conditions(query))
+    return conditions
+
+
+def _instance_conditions(query: LabelImageFilter) -> list[ColumnElement[bool]]:
+    """Conditions on the instance summary (label images without one never match)."""
+    summary = instance_summaries.c
+    bounds = [
+        (query.min_instances, summary.instances >= (query.min_instances or 0)),
+        (query.max_instances, summary.instances <= (query.max_instances or 0)),
+        (query.min_mean_area, summary.mean_area >= (query.min_mean_area or 0)),
+        (query.max_mean_area, summary.mean_area <= (query.max_mean_area or 0)),
+    ]
+    wanted = [condition for given, condition in bounds if given is not None]
+    if not wanted:
+        return []
+    return [label_images.c.id.in_(select(summary.label_image_id).where(and_(*wanted)))]
+
+
+def encode_cursor(image_name: str, name: str, version: str) -> str:
+    text = json.dumps([image_name, name, version], ensure_ascii=False)
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str, str]:
+    """The sort key a cursor holds; anything else is an input error."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+    except (ValueError, binascii.Error, UnicodeError):
+        key = None
+    if not (isinstance(key, list) and len(key) == 3 and all(isinstance(k, str) for k in key)):
+        raise InputError(cursor, "cursor", "a cursor printed by an earlier find")
+    return key[0], key[1], key[2]
+
+
+def find_statements(
+    query: LabelImageFilter, limit: int | None = None, cursor: str | None = None
+) -> tuple[Select[Any], Select[Any]]:
+    """The count of all matches of ``query``, and the page after ``cursor`` in ``ORDER`` (one
+    row more than ``limit``, to tell whether another page follows)."""
+    if limit is not None and limit < 1:
+        raise InputError(str(limit), "limit", "a page size of at least 1")
+    conditions = filter_conditions(query)
+    count = select(func.count()).select_from(label_images).where(*conditions)
+    page = select(label_images.c.record, *ORDER).where(*conditions)
+    if cursor is not None:
+        page = page.where(tuple_(*ORDER) > tuple_(*(literal(k) for k in decode_cursor(cursor))))
+    page = page.order_by(*ORDER)
+    return count, page if limit is None else page.limit(limit + 1)
+
+
+def find_page(
+    connection: Connection,
+    query: LabelImageFilter,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> FindPage:
+    """Label images matching ``query`` in ``ORDER``, after ``cursor``, at most ``limit``."""
+    count, page = find_statements(query, limit, cursor)
+    total = connection.execute(count).scalar_one()
+    rows = connection.execute(page).all()
+    more = limit is not None and len(rows) > limit
+    rows = rows[:limit]
+    labels = [LabelImage.model_validate_json(row.record) for row in rows]
+    last = rows[-1] if more else None
+    next_cursor = encode_cursor(last.image_name, last.name, last.version) if last else None
+    return FindPage(labels, int(total), next_cursor)
+
+
+def lineage(connection: Connection, label_image_id: str) -> list[LabelImage]:
+    """The label image's ancestors (oldest first), itself, then its descendants.
+
+    Two recursive queries walk ``derived_from`` up and down; ``depth`` orders the chain and
+    bounds it, so even a corrupt cycle ends.
+    """
+    start = select(label_images.c.id, label_images.c.derived_from, literal(0).label("depth")).where(
+        label_images.c.id == label_image_id
+    )
+    up = start.cte("ancestors", recursive=True)
+    up = up.union_all(
+        select(label_images.c.id, label_images.c.derived_from, up.c.depth - 1)
+        .join(up, label_images.c.id == up.c.derived_from)
+        .where(up.c.depth > -MAX_LINEAGE_DEPTH)
+    )
+    down = start.cte("descendants", recursive=True)
+    down = down.union_all(
+        select(label_images.c.id, label_images.c.derived_from, down.c.depth + 1)
+        .join(down, label_images.c.derived_from == down.c.id)
+        .where(down.c.depth < MAX_LINEAGE_DEPTH)
+    )
+    chain = union(select(up.c.id, up.c.depth), select(down.c.id, down.c.depth)).subquery()
+    statement = (
+        select(label_images.c.record)
+        .join(chain, chain.c.id == label_images.c.id)
+        .order_by(chain.c.depth, label_images.c.created, label_images.c.id)
+    )
+    return [LabelImage.model_validate_json(r.record) for r in connection.execute(statement)]

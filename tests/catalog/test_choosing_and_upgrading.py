@@ -1,0 +1,152 @@
+"""Choosing a repository's catalog by URL, its schema revisions, and who owns a database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+
+from labelcollections.catalog import (
+    ENVIRONMENT_VARIABLE,
+    SCHEMA_REVISION,
+    Catalog,
+    parse_catalog_url,
+    recorded_url,
+)
+from labelcollections.catalog.local_server import LocalPostgres, free_port
+from labelcollections.catalog.schema import revisions
+from labelcollections.catalog.tables import metadata
+from labelcollections.errors import InputError
+from labelcollections.model.provenance import Provenance
+from labelcollections.repository import Repository
+
+NewCatalog = Callable[[], str | None]
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("postgresql://ana@db.example:5432/labels", "postgresql+psycopg://ana@db.example:5432/labels"),
+        ("postgresql+psycopg://ana@db/labels", "postgresql+psycopg://ana@db/labels"),
+        ("sqlite:///catalog.sqlite", "sqlite:///catalog.sqlite"),
+        ("sqlite:////srv/shared/catalog.sqlite", "sqlite:////srv/shared/catalog.sqlite"),
+    ],
+)  # fmt: skip
+def test_catalog_urls_name_sqlite_or_postgresql_with_psycopg(text: str, expected: str) -> None:
+    assert recorded_url(parse_catalog_url(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("mysql://ana@db/labels", "catalog"),
+        ("postgresql+psycopg2://ana@db/labels", "catalog driver"),
+        ("postgresql://ana@db", "catalog database"),
+        ("sqlite://", "catalog"),
+        ("not a url", "catalog"),
+    ],
+)
+def test_other_urls_are_input_errors(text: str, field: str) -> None:
+    with pytest.raises(InputError) as error:
+        parse_catalog_url(text)
+    assert error.value.field == field
+
+
+def test_the_password_is_never_recorded() -> None:
+    url = parse_catalog_url("postgresql://ana:secret@db/labels")
+    assert "secret" not in recorded_url(url)
+
+
+@pytest.mark.filterwarnings("ignore:.*expression-based index")
+def test_migrations_build_exactly_the_schema_of_the_tables(
+    tmp_path: Path, new_catalog: NewCatalog
+) -> None:
+    """(SQLite cannot reflect the lower(...) indexes; test_catalog shows its plans use them.)"""
+    catalog = Catalog.create(new_catalog() or f"sqlite:///{tmp_path / 'c.sqlite'}")
+    with catalog.reading() as reader:
+        context = MigrationContext.configure(reader.connection, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+        assert context.get_current_revision() == SCHEMA_REVISION == revisions()[-1]
+    catalog.close()
+
+
+def test_init_records_the_catalog_and_every_command_follows_it(
+    run: Run, postgres: LocalPostgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = postgres.create_database()
+    monkeypatch.setenv(ENVIRONMENT_VARIABLE, url)
+    repo = tmp_path / "repo"
+    code, out, _ = run("init", repo)
+    assert code == 0 and f"127.0.0.1:{postgres.port}" in out
+    marker = json.loads((repo / "labelcollections.json").read_text())
+    assert marker["catalog"] == url.replace("postgresql://", "postgresql+psycopg://")
+    monkeypatch.delenv(ENVIRONMENT_VARIABLE)
+    np.save(tmp_path / "image.npy", np.zeros((32, 32), np.uint8))
+    assert run("add-image", repo, tmp_path / "image.npy", "--name", "img")[0] == 0
+    assert not (repo / "catalog.sqlite").exists()
+    with Catalog(url) as catalog:
+        assert [image.name for image, _ in catalog.images()] == ["img"]
+    other = tmp_path / "other"
+    code, _, err = run("init", other, "--catalog", url)
+    assert code == 2 and "catalog: an empty database for a new repository" in err
+    assert not other.exists()
+
+
+def test_init_refuses_passwords_and_unreachable_servers_writing_nothing(
+    run: Run, tmp_path: Path
+) -> None:
+    repo = tmp_path / "repo"
+    code, _, err = run("init", repo, "--catalog", "postgresql://ana:secret@127.0.0.1/labels")
+    assert code == 2 and "catalog password: none in the URL" in err and "secret" not in err
+    unreachable = f"postgresql://ana@127.0.0.1:{free_port()}/labels"
+    code, _, err = run("init", repo, "--catalog", unreachable)
+    assert code == 2 and "catalog: a reachable database (connection failed" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not repo.exists()
+
+
+def test_a_catalog_from_before_schema_revisions_is_upgraded_by_rebuilding_it(
+    run: Run, tmp_path: Path, new_catalog: NewCatalog
+) -> None:
+    root = tmp_path / "repo"
+    with Repository.init(root, catalog=new_catalog()) as repository:
+        repository.add_image(np.zeros((32, 32), np.uint8), "img")
+        repository.add_labels(
+            "img", np.eye(32, dtype=np.uint8), collection="c", name="diagonal",
+            label_type="semantic", provenance=Provenance(method="manual"),
+        )  # fmt: skip
+        before = repository.catalog.dump()
+        with repository.catalog.writing() as writer:
+            writer.connection.execute(text("DROP TABLE alembic_version"))
+    code, _, err = run("find", root)
+    assert (
+        code == 2 and "made before schema versions; run 'labelcollections catalog upgrade'" in err
+    )
+    code, out, _ = run("catalog", "upgrade", root)
+    assert code == 0 and f"catalog at revision {SCHEMA_REVISION} (was made before" in out
+    with Repository.open(root) as repository:
+        assert repository.catalog.dump() == before
+    code, out, _ = run("catalog", "upgrade", root)
+    assert code == 0 and "(was current)" in out
+
+
+def test_a_catalog_of_a_newer_version_is_left_alone(
+    run: Run, tmp_path: Path, new_catalog: NewCatalog
+) -> None:
+    root = tmp_path / "repo"
+    with (
+        Repository.init(root, catalog=new_catalog()) as repository,
+        repository.catalog.writing() as writer,
+    ):
+        writer.connection.execute(text("UPDATE alembic_version SET version_num = 'future'"))
+    code, _, err = run("image", "list", root)
+    assert code == 2 and "this catalog is newer than this labelcollections" in err
+    code, _, err = run("catalog", "upgrade", root)
+    assert code == 2 and "a revision this labelcollections knows" in err
