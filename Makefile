@@ -51,7 +51,7 @@ unit: $(STAMP) /usr/bin/chromium postgresql
 
 test: lint typecheck unit
 
-BENCHMARKS := write_labels instances compare tiles masks big_image polygons catalog_query
+BENCHMARKS := write_labels instances compare tiles masks big_image polygons catalog_query ingest
 
 benchmarks: $(STAMP) postgresql
 	for name in $(BENCHMARKS); do $(BIN)/python benchmarks/$$name.py || exit 1; done

@@ -1,5 +1,6 @@
-"""Shared fixtures: where the conformance data lives, the command line, and the catalogs that
-repository tests run on (SQLite, and PostgreSQL on a throw-away server)."""
+"""Shared fixtures: where the conformance data lives, the command line, the catalogs that
+repository tests run on (SQLite, and PostgreSQL on a throw-away server), and an S3 server
+(moto's, on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import requests
+import s3fs
 from hypothesis import HealthCheck, settings
+from moto.server import ThreadedMotoServer
 
 from labelcollections.catalog import ENVIRONMENT_VARIABLE, Catalog
 from labelcollections.catalog.local_server import LocalPostgres
@@ -54,6 +58,35 @@ def run(capsys: pytest.CaptureFixture[str]) -> Run:
         return code, out, err
 
     return invoke
+
+
+BUCKET = "images"
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[s3fs.S3FileSystem]:
+    """moto's S3 server on a free port of 127.0.0.1 with an empty bucket ``images``; the AWS
+    environment (``AWS_ENDPOINT_URL`` and test credentials) points at it."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    requests.post(f"{endpoint}/moto-api/reset", timeout=30)  # moto keeps state per process
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": endpoint,
+    }.items():
+        monkeypatch.setenv(key, value)
+    s3fs.S3FileSystem.clear_instance_cache()
+    filesystem = s3fs.S3FileSystem(client_kwargs={"endpoint_url": endpoint})
+    filesystem.mkdir(BUCKET)
+    try:
+        yield filesystem
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()
+        server.stop()
 
 
 TEMPLATE_DATABASE = "catalog_template"

@@ -21,6 +21,7 @@ LAYERS: dict[str, int] = {
     "polygons": 3,
     "repository": 4,
     "omero_sync": 5,
+    "ingest": 5,
     "geojson_exchange": 5,
     "demo": 5,
     "cli": 6,

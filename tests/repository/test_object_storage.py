@@ -3,42 +3,18 @@ and a bioformats2raw-layout store with its OME-XML; label images are added local
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pytest
 import s3fs
-from moto.server import ThreadedMotoServer
+import tifffile
+from fastapi.testclient import TestClient
+from tests.conftest import BUCKET, Run
 from tests.repository.test_rich_metadata import write_bioformats2raw
 
 from labelcollections.model.provenance import Provenance
 from labelcollections.repository import Repository
-
-BUCKET = "images"
-
-
-@pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[s3fs.S3FileSystem]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": endpoint,
-    }.items():
-        monkeypatch.setenv(key, value)
-    s3fs.S3FileSystem.clear_instance_cache()
-    filesystem = s3fs.S3FileSystem(client_kwargs={"endpoint_url": endpoint})
-    filesystem.mkdir(BUCKET)
-    try:
-        yield filesystem
-    finally:
-        s3fs.S3FileSystem.clear_instance_cache()
-        server.stop()
+from labelcollections.server import create_app
 
 
 def test_stores_on_s3_register_in_place(s3: s3fs.S3FileSystem, tmp_path: Path) -> None:
@@ -62,3 +38,66 @@ def test_stores_on_s3_register_in_place(s3: s3fs.S3FileSystem, tmp_path: Path) -
         assert repo.verify() == []
         assert repo.label_levels(label)[0].shape == (1, 90, 110)
     assert not s3.exists(f"{BUCKET}/plate.ome.zarr/0/labels")  # the source is never written
+
+
+def test_a_repository_with_its_stores_on_s3(
+    s3: s3fs.S3FileSystem, tmp_path: Path, run: Run
+) -> None:
+    """``init --store s3://…``: add-image, add-labels, verify, export (to a folder and to S3),
+    import from S3 and reindex work, and the stores are objects in the bucket."""
+    rng = np.random.default_rng(5)
+    pixels = rng.integers(0, 255, (70, 90), dtype=np.uint16)
+    labels = np.zeros((70, 90), dtype=np.uint32)
+    labels[10:30, 5:40] = 7
+    labels[40:60, 50:80] = 9
+    tifffile.imwrite(tmp_path / "raw.tif", pixels)
+    tifffile.imwrite(tmp_path / "cells.tif", labels)
+    repo = tmp_path / "repo"
+    store = f"s3://{BUCKET}/lab/stores"
+    code, out, err = run("init", repo, "--store", store)
+    assert code == 0, err
+    assert out.split() == [
+        "created", "repository", str(repo), "(catalog", f"sqlite:///{repo}/catalog.sqlite),",
+        "image", "stores", "under", store,
+    ]  # fmt: skip
+    assert run("add-image", repo, tmp_path / "raw.tif", "--name", "raw")[0] == 0
+    code, out, err = run(
+        "add-labels", repo, "raw", tmp_path / "cells.tif", "--collection", "cells",
+        "--name", "nuclei", "--type", "instance", "--method", "algorithm",
+    )  # fmt: skip
+    assert code == 0, err
+    keys = s3.find(f"{BUCKET}/lab/stores/raw.ome.zarr")
+    assert f"{BUCKET}/lab/stores/raw.ome.zarr/zarr.json" in keys
+    assert any(key.endswith("labels/nuclei_v1/zarr.json") for key in keys)
+    assert any("/collections/" in key for key in keys)
+    assert any(key.endswith("table.parquet") for key in keys)
+    assert not (repo / "images" / "raw.ome.zarr").exists()
+    assert run("verify", repo)[1].strip() == "ok: 2 pixel hashes match"
+    assert run("export", repo, "raw", tmp_path / "out.ome.zarr")[0] == 0
+    code, out, err = run("export", repo, "raw", f"s3://{BUCKET}/exports/raw.ome.zarr")
+    assert code == 0, err
+    assert s3.exists(f"{BUCKET}/exports/raw.ome.zarr/labels/nuclei_v1/0/zarr.json")
+    code, _, err = run("export", repo, "raw", f"s3://{BUCKET}/exports/raw.ome.zarr")
+    assert code == 2 and "--overwrite" in err
+    Repository.init(tmp_path / "copy").close()
+    code, out, err = run("import", tmp_path / "copy", f"s3://{BUCKET}/exports/raw.ome.zarr")
+    assert code == 0, err
+    with Repository.open(repo) as first, Repository.open(tmp_path / "copy") as copy:
+        assert copy.images() == first.images()
+        assert copy.label_images() == first.label_images()
+        (label,) = first.label_images()
+        np.testing.assert_array_equal(first.label_levels(label)[0][...], labels)
+        before = first.catalog.dump()
+        first.reindex()
+        assert first.catalog.dump() == before
+    code, _, err = run("init", tmp_path / "other", "--store", store)
+    assert code == 2 and "holds no repository's stores yet" in err
+    with TestClient(create_app(repo), base_url="http://localhost") as client:  # serve
+        (image,) = client.get("/api/images").json()
+        assert image["label_image_count"] == 1
+        tile = client.get(f"/api/images/{image['id']}/tiles/0/0/0.png")
+        assert tile.status_code == 200 and tile.content.startswith(b"\x89PNG")
+        label = client.get("/api/labels/nuclei@v1/tiles/0/0/0.png")
+        assert label.status_code == 200
+        hit = client.get("/api/labels/nuclei@v1/at", params={"x": 20, "y": 20}).json()
+        assert hit["value"] == 7

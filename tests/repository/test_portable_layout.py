@@ -185,7 +185,7 @@ def test_export_refuses_to_replace_without_overwrite(
         repository.export("img2d", unrelated, overwrite=True)
     with pytest.raises(InputError, match="outside the repository"):
         repository.export("img2d", repository.root / "images" / "copy.ome.zarr")
-    with pytest.raises(InputError, match="a new local path"):
+    with pytest.raises(InputError, match="a URL one can write to"):
         repository.export("img2d", "http://example.org/out.ome.zarr")
 
 

@@ -34,6 +34,7 @@ from labelcollections.catalog.writer import CatalogEntry, CatalogWriter, write_t
 from labelcollections.errors import ConflictError, DamagedError, InputError
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
+from labelcollections.model.plates import Plate
 
 OWNER_KEY = "repository"
 
@@ -135,17 +136,25 @@ class Catalog:
 
     # -- writes -------------------------------------------------------------------------------
 
-    def rebuild(self, entries: Iterable[CatalogEntry]) -> None:
+    def rebuild(self, entries: Iterable[CatalogEntry], plates: Iterable[Plate] = ()) -> None:
         """Replace the whole index with what the stores say, in one transaction."""
         with self.writing() as writer:
             writer.clear()
+            for plate in plates:
+                writer.put_plate(plate)
             writer.add_entries(entries)
 
     # -- reads --------------------------------------------------------------------------------
 
-    def images(self) -> list[tuple[ReferenceImage, str]]:
+    def images(
+        self, plate: str | None = None, well: str | None = None
+    ) -> list[tuple[ReferenceImage, str]]:
         with self.reading() as reader:
-            return reader.images()
+            return reader.images(plate, well)
+
+    def plates(self) -> list[Plate]:
+        with self.reading() as reader:
+            return reader.plates()
 
     def image(self, name_or_id: str) -> ReferenceImage | None:
         with self.reading() as reader:

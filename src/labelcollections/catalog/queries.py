@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 
 from labelcollections.catalog.tables import (
     collections,
+    images,
     instance_summaries,
     label_classes,
     label_images,
@@ -34,6 +35,7 @@ from labelcollections.catalog.tables import (
 )
 from labelcollections.errors import InputError
 from labelcollections.model.images import LabelImage
+from labelcollections.model.plates import well_path
 from labelcollections.model.provenance import parse_software
 
 MAX_LINEAGE_DEPTH = 10_000
@@ -52,6 +54,8 @@ class LabelImageFilter:
     version: str | None = None
     class_name: str | None = None
     image: str | None = None
+    plate: str | None = None
+    well: str | None = None
     collection: str | None = None
     name: str | None = None
     derived_from: str | None = None
@@ -107,6 +111,13 @@ def filter_conditions(query: LabelImageFilter) -> list[ColumnElement[bool]]:
                 )
             )
         )
+    if query.plate or query.well:
+        fields = select(images.c.id)
+        if query.plate:
+            fields = fields.where(images.c.plate == query.plate)
+        if query.well:
+            fields = fields.where(images.c.well == well_path(query.well))
+        conditions.append(c.image_id.in_(fields))
     if query.collection:
         conditions.append(
             c.id.in_(

@@ -20,9 +20,11 @@ from labelcollections.catalog.tables import (
     instance_summaries,
     label_images,
     label_tables,
+    plates,
 )
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
+from labelcollections.model.plates import Plate, well_path
 
 
 @dataclass(frozen=True)
@@ -82,12 +84,23 @@ class CatalogReader:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def images(self) -> list[tuple[ReferenceImage, str]]:
-        """Every image with its store path, by name."""
-        rows = self.connection.execute(
-            select(images.c.record, images.c.store).order_by(images.c.name)
-        )
+    def images(
+        self, plate: str | None = None, well: str | None = None
+    ) -> list[tuple[ReferenceImage, str]]:
+        """Every image with its store path, by name (the fields of a plate, or of one of its
+        wells, when given)."""
+        query = select(images.c.record, images.c.store).order_by(images.c.name)
+        if plate is not None:
+            query = query.where(images.c.plate == plate)
+        if well is not None:
+            query = query.where(images.c.well == well_path(well))
+        rows = self.connection.execute(query)
         return [(ReferenceImage.model_validate_json(r.record), r.store) for r in rows]
+
+    def plates(self) -> list[Plate]:
+        """Every plate, by name."""
+        rows = self.connection.execute(select(plates.c.record).order_by(plates.c.name))
+        return [Plate.model_validate_json(r.record) for r in rows]
 
     def image(self, name_or_id: str) -> ReferenceImage | None:
         """The image with this name or id."""

@@ -50,6 +50,18 @@ images = Table(
     Column("levels", Integer, nullable=False),
     Column("content_hash", String(80)),
     Column("omero_image_id", BigInteger),
+    Column("plate", String(128)),
+    Column("well", String(64)),
+    Column("field", Integer),
+    Column("record", Text, nullable=False),
+    Index("ix_images_plate", "plate", "well", "field"),
+)
+
+plates = Table(
+    "plates",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(128), nullable=False, unique=True),
     Column("record", Text, nullable=False),
 )
 
@@ -173,6 +185,7 @@ catalog_info = Table(
 """Facts about the catalog itself: which repository it indexes."""
 
 ALL_TABLES = (
+    plates,
     images,
     collections,
     label_images,

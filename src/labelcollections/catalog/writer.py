@@ -45,10 +45,12 @@ from labelcollections.catalog.tables import (
     label_images,
     label_tables,
     memberships,
+    plates,
 )
 from labelcollections.errors import ConflictError
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
+from labelcollections.model.plates import Plate
 from labelcollections.model.records import to_record
 
 CATALOG_SCOPE = "labelcollections:catalog"
@@ -97,6 +99,14 @@ class CatalogWriter(CatalogReader):
                 label_images: [label_row(label, path, image_name) for label, path in labels],
                 label_classes: [row for label, _ in labels for row in class_rows(label)],
             }
+        )
+
+    def put_plate(self, plate: Plate) -> None:
+        """Add a plate or replace its record (its plate-level collections changed)."""
+        self.connection.execute(delete(plates).where(plates.c.id == plate.id))
+        self.connection.execute(
+            insert(plates),
+            [{"id": plate.id, "name": plate.name, "record": json_text(to_record(plate))}],
         )
 
     def put_collection(self, collection: LabelCollection) -> None:
@@ -205,6 +215,9 @@ def image_row(image: ReferenceImage, store: str) -> dict[str, Any]:
         "levels": len(image.levels),
         "content_hash": image.content_hash,
         "omero_image_id": image.omero_image_id,
+        "plate": image.plate.plate if image.plate else None,
+        "well": image.plate.well if image.plate else None,
+        "field": image.plate.field if image.plate else None,
         "record": json_text(to_record(image)),
     }
 

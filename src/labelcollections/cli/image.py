@@ -8,6 +8,7 @@ from labelcollections.cli.options import (
     axes_option,
     json_option,
     open_repo,
+    plate_options,
     repository_argument,
     shards_option,
 )
@@ -41,14 +42,21 @@ def image() -> None:
 
 @image.command("list")
 @repository_argument
+@plate_options
 @json_option
-def image_list(repo: str, as_json: bool) -> None:
-    """Every reference image with its size and number of collections."""
+def image_list(repo: str, plate: str | None, well: str | None, as_json: bool) -> None:
+    """Every reference image (or the fields of a plate, or of a well) with its size and
+    number of collections."""
     with open_repo(repo) as repository:
+        if plate is not None:
+            repository.plate(plate)
         rows = [
             {
                 "id": img.id,
                 "name": img.name,
+                "well": f"{img.plate.plate} {img.plate.well} field {img.plate.field}"
+                if img.plate
+                else "",
                 "shape": "×".join(str(n) for n in img.shape),
                 "axes": "".join(img.axis_names),
                 "dtype": img.dtype or "",
@@ -56,6 +64,6 @@ def image_list(repo: str, as_json: bool) -> None:
                 "collections": len(repository.collections(img.name)),
                 "source": img.source or "",
             }
-            for img in repository.images()
+            for img in repository.images(plate, well)
         ]
     show(rows, "Images", as_json)

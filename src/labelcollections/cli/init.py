@@ -19,7 +19,17 @@ __all__ = ["init"]
     help="Catalog URL: sqlite:///catalog.sqlite (default, in PATH) or"
     f" postgresql://user@host:port/database (an empty database). Env {ENVIRONMENT_VARIABLE}.",
 )
-def init(path: str, catalog: str | None) -> None:
+@click.option(
+    "--store",
+    metavar="URL",
+    help="Keep the image stores under this URL (s3://bucket/prefix, any fsspec URL); the"
+    " folder keeps the configuration and the catalog. S3 credentials and endpoint come from"
+    " the AWS environment and configuration (AWS_ENDPOINT_URL, AWS_PROFILE).",
+)
+def init(path: str, catalog: str | None, store: str | None) -> None:
     """Create a repository in PATH (a new or empty folder)."""
-    with Repository.init(path, catalog=catalog) as repository:
-        console.print(f"created repository {repository.root} (catalog {repository.catalog_name})")
+    with Repository.init(path, catalog=catalog, store=store) as repository:
+        where = f", image stores under {repository.layout.store_url}" if store else ""
+        console.print(
+            f"created repository {repository.root} (catalog {repository.catalog_name}){where}"
+        )

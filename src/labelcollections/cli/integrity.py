@@ -6,9 +6,10 @@ import sys
 
 import click
 
-from labelcollections.cli.options import open_repo, repository_argument
+from labelcollections.cli.options import open_repo, repository_argument, scheduler_option
 from labelcollections.cli.output import RichProgress, console, counted, report_error
 from labelcollections.errors import DamagedError
+from labelcollections.ingest import connected, mapped_on
 from labelcollections.repository import rebuild_catalog
 
 __all__ = ["reindex", "verify"]
@@ -16,16 +17,24 @@ __all__ = ["reindex", "verify"]
 
 @click.command()
 @repository_argument
-def verify(repo: str) -> None:
+@scheduler_option
+def verify(repo: str, scheduler: str | None) -> None:
     """Check REPO: every store readable and indexed as it is, every pixel hash as recorded;
-    exit 1 on any problem."""
+    exit 1 on any problem.
+
+    With --scheduler each hash is a task on that Dask cluster.
+    """
     try:
         repository = open_repo(repo)
     except DamagedError as error:
         report_error(f"damaged: {error}")
         sys.exit(1)
     with repository:
-        problems = repository.verify()
+        if scheduler is None:
+            problems = repository.verify()
+        else:
+            with connected(scheduler) as client:
+                problems = repository.verify(mapped_on(client))
         checked = len(repository.images()) + len(repository.label_images())
     for problem in problems:
         report_error(problem.describe())

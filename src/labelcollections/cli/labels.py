@@ -18,6 +18,7 @@ from labelcollections.cli.options import (
     json_option,
     label_filter_options,
     open_repo,
+    plate_options,
     provenance_options,
     repository_argument,
     shards_option,
@@ -141,6 +142,7 @@ def read_parameters(path: str) -> dict[str, Any]:
 @label_filter_options
 @click.option("--class", "class_name", help="A class name in the label schema.")
 @click.option("--image")
+@plate_options
 @click.option("--collection")
 @click.option("--name")
 @click.option("--derived-from")

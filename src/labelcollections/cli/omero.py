@@ -18,7 +18,15 @@ from labelcollections.cli.options import (
     open_repo,
     repository_argument,
 )
-from labelcollections.cli.output import RichProgress, console, errors, print_json, print_rows, show
+from labelcollections.cli.output import (
+    RichProgress,
+    console,
+    counted,
+    errors,
+    print_json,
+    print_rows,
+    show,
+)
 from labelcollections.errors import InputError
 from labelcollections.model.provenance import parse_software
 from labelcollections.model.records import to_record
@@ -31,7 +39,9 @@ from labelcollections.omero_sync import (
     from_masks,
     migrate,
     pull,
+    pull_plate,
     push,
+    push_plate,
     read_collections,
     register_zarr,
 )
@@ -91,7 +101,8 @@ def omero_gateway(ctx: click.Context) -> Iterator[OmeroGateway]:
 @omero.command("push")
 @repository_argument
 @click.argument("image")
-@click.option("--image", "omero_image", required=True, type=int, help="OMERO Image id.")
+@click.option("--image", "omero_image", type=int, help="OMERO Image id.")
+@click.option("--plate", "omero_plate", type=int, help="OMERO Plate id, when IMAGE names a plate.")
 @click.option("--collection", help="Push one collection (default: all of IMAGE).")
 @click.option(
     "--pixels", type=click.Choice(["upload", "zarr"]), default="upload", show_default=True
@@ -102,23 +113,35 @@ def omero_push(
     ctx: click.Context,
     repo: str,
     image: str,
-    omero_image: int,
+    omero_image: int | None,
+    omero_plate: int | None,
     collection: str | None,
     pixels: str,
     zarr_base: str | None,
 ) -> None:
-    """Push IMAGE's collections onto an OMERO Image (again: update, never duplicate)."""
+    """Push IMAGE's collections onto an OMERO Image (again: update, never duplicate), or
+    those of every field of the plate IMAGE onto the fields of an OMERO Plate (--plate)."""
+    if (omero_image is None) == (omero_plate is None):
+        raise InputError(
+            "omero push", "--image", "an OMERO Image id (--image) or Plate id (--plate)"
+        )
     mode: PixelMode = "zarr" if pixels == "zarr" else "upload"
     with open_repo(repo) as repository, omero_gateway(ctx) as gateway:
-        result = push(repository, gateway, image, omero_image, collection, mode, zarr_base)
-    for pushed in result.collections:
-        console.print(
-            f"collection {pushed.name}: OMERO id {pushed.omero_collection_id} on Image:"
-            f"{omero_image}"
-        )
+        if omero_plate is not None:
+            plate = push_plate(repository, gateway, image, omero_plate, collection, mode, zarr_base)
+            results = list(plate.fields.values())
+            target = f"{counted(len(results), 'field')} of Plate:{omero_plate}"
+        else:
+            assert omero_image is not None
+            results = [push(repository, gateway, image, omero_image, collection, mode, zarr_base)]
+            target = f"Image:{omero_image}"
+    for pushed in (c for result in results for c in result.collections):
+        console.print(f"collection {pushed.name}: OMERO id {pushed.omero_collection_id}")
+    created = [key for result in results for key in result.created]
+    kept = sum(len(result.kept) for result in results)
     console.print(
-        f"label images: {len(result.created)} added ({', '.join(result.created) or '-'}), "
-        f"{len(result.kept)} already there"
+        f"pushed to {target}; label images: {len(created)} added"
+        f" ({', '.join(created) or '-'}), {kept} already there"
     )
 
 
@@ -126,18 +149,28 @@ def omero_push(
 @omero_image_argument
 @repository_argument
 @click.option("--collection", help="Pull one collection (default: all).")
+@click.option("--plate", is_flag=True, help="OMERO_IMAGE is a Plate id: pull every field.")
 @click.pass_context
-def omero_pull(ctx: click.Context, omero_image: int, repo: str, collection: str | None) -> None:
-    """Copy the collections of an OMERO Image into REPO (created if new)."""
+def omero_pull(
+    ctx: click.Context, omero_image: int, repo: str, collection: str | None, plate: bool
+) -> None:
+    """Copy the collections of an OMERO Image (or of every field of a Plate) into REPO
+    (created if new)."""
     exists = (Path(repo) / "labelcollections.json").is_file()
     repository = open_repo(repo) if exists else Repository.init(repo, RichProgress())
     with repository, omero_gateway(ctx) as gateway:
-        result = pull(repository, gateway, omero_image, collection)
-    for note in result.notes:
+        if plate:
+            if collection is not None:
+                raise InputError("--collection", "--plate", "every collection of the plate")
+            results = list(pull_plate(repository, gateway, omero_image).fields.values())
+        else:
+            results = [pull(repository, gateway, omero_image, collection)]
+    for note in (note for result in results for note in result.notes):
         errors.print(f"note: {note}", markup=False, highlight=False)
+    collections = sum(len(result.collections) for result in results)
+    labels = sum(len(result.labels) for result in results)
     console.print(
-        f"pulled {len(result.collections)} collections with {len(result.labels)} label images"
-        f" into {repository.root}"
+        f"pulled {collections} collections with {labels} label images into {repository.root}"
     )
 
 

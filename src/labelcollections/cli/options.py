@@ -29,8 +29,10 @@ __all__ = [
     "label_filter_options",
     "omero_image_argument",
     "open_repo",
+    "plate_options",
     "provenance_options",
     "repository_argument",
+    "scheduler_option",
     "shards_option",
     "table_output_option",
 ]
@@ -74,6 +76,11 @@ table_output_option = click.option(
     "--output", type=click.Path(dir_okay=False), help="Write to .csv or .parquet."
 )
 
+scheduler_option = click.option(
+    "--scheduler",
+    metavar="tcp://HOST:PORT",
+    help="Address of a running Dask scheduler to run on.",
+)
 axes_option = click.option(
     "--axes",
     callback=lambda _context, _parameter, value: list(value) if value else None,
@@ -86,6 +93,10 @@ shards_option = click.option(
     " 0: no shards. Default: shard levels that would hold over 1,000 chunk files.",
 )
 
+plate_options = stacked(
+    click.option("--plate", help="Only the fields of this HCS plate."),
+    click.option("--well", help="Only the fields of this well (B3 or B/3)."),
+)
 label_filter_options = stacked(
     click.option("--method", type=METHODS),
     click.option("--software", help="name or name==version"),

@@ -6,6 +6,7 @@ import click
 
 from labelcollections.cli.options import LABEL_TYPES, open_repo, repository_argument, shards_option
 from labelcollections.cli.output import console, counted
+from labelcollections.repository import PlateImport
 from labelcollections.storage.sharding import Shards
 from labelcollections.storage.validation import validate_path
 
@@ -30,7 +31,8 @@ def validate(path: str) -> None:
 def export(
     repo: str, image: str, destination: str, ngff: str, overwrite: bool, shards: Shards
 ) -> None:
-    """Write IMAGE with its labels, collections and tables to a new OME-Zarr store.
+    """Write IMAGE (or a plate) with its labels, collections and tables to a new OME-Zarr
+    store (a plate in the NGFF plate layout, labels under every field).
 
     A DESTINATION ending in .ozx gets one zipped file (NGFF RFC-9) instead of a folder.
     """
@@ -68,6 +70,14 @@ def import_(repo: str, source: str, name: str | None, collection: str, label_typ
         result = repository.import_store(
             source, name=name, collection=collection, label_type=label_type
         )
+    if isinstance(result, PlateImport):
+        labels = sum(len(field.labels) for field in result.fields)
+        console.print(
+            f"imported plate {result.plate.name}: {counted(len(result.fields), 'field')} with"
+            f" {counted(labels, 'label image')}, "
+            f"{counted(len(result.plate.collections), 'plate collection')}"
+        )
+        return
     console.print(
         f"imported image {result.image.name} with {counted(len(result.labels), 'label image')}"
         f" in {counted(len(result.collections), 'collection')}"

@@ -19,6 +19,7 @@ from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.label_schema import LabelClass, LabelSchema
 from labelcollections.model.parsing import validate_model
+from labelcollections.model.plates import Plate, PlateCollection
 from labelcollections.model.provenance import Provenance
 from labelcollections.model.records import to_record
 from labelcollections.model.vocabulary import LabelType, Method
@@ -29,6 +30,7 @@ IMAGE_KEY = f"{PREFIX}image"
 LABEL_KEY = f"{PREFIX}label"
 CLASS_KEY = f"{PREFIX}class"
 PROPERTIES_KEY = f"{PREFIX}properties"
+PLATE_COLLECTION_KEY = f"{PREFIX}plate-collection"
 DOCUMENT_VERSION = "0.x"
 """The RFC-8 draft has no released version yet; its examples declare ``0.x``."""
 
@@ -95,6 +97,42 @@ def to_document(
             "name": collection.name,
             "id": collection.id,
             "attributes": attributes,
+            "nodes": nodes,
+        }
+    }
+
+
+def plate_collection_document(
+    item: PlateCollection, plate: Plate, members: Sequence[tuple[str, str, str, str]]
+) -> dict[str, Any]:
+    """The RFC-8 document of a plate-level collection: a collection of the field collections
+    ``members`` (``(collection id, field path A/1/0, document path, name)``), with the RFC-8
+    ``plate`` attribute on the root and ``well`` on each node."""
+    nodes = []
+    for collection_id, field, path, name in members:
+        row, column, _ = field.split("/")
+        nodes.append(
+            {
+                "type": "collection",
+                "name": f"{field} {name}",
+                "id": collection_id,
+                "path": {"type": "json", "path": path},
+                "attributes": {"well": {"row": {"id": row}, "column": {"id": column}}},
+            }
+        )
+    return {
+        "ome": {
+            "version": DOCUMENT_VERSION,
+            "type": "collection",
+            "name": item.name,
+            "id": item.id,
+            "attributes": {
+                "plate": {
+                    "rows": [{"id": name} for name in plate.rows],
+                    "columns": [{"id": name} for name in plate.columns],
+                },
+                PLATE_COLLECTION_KEY: to_record(item),
+            },
             "nodes": nodes,
         }
     }

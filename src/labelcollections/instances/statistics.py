@@ -101,7 +101,10 @@ class StatisticsCollector:
         self._lock = threading.Lock()
 
     def add(self, block: np.ndarray, origin: Sequence[int]) -> None:
-        part = block_statistics(block, origin)
+        self.add_part(block_statistics(block, origin))
+
+    def add_part(self, part: ObjectStatistics) -> None:
+        """Take the statistics of a block computed elsewhere (a task of a split write)."""
         with self._lock:
             self._parts.append(part)
             if len(self._parts) >= self._batch:

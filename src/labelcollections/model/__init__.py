@@ -6,6 +6,7 @@ Pure data and rules, no I/O. Everything else in the package is built on these ob
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import Axis, LabelImage, Level, ReferenceImage
 from labelcollections.model.label_schema import LabelClass, LabelSchema, parse_label_schema
+from labelcollections.model.plates import Plate, PlateCollection, PlatePosition, Well
 from labelcollections.model.provenance import Provenance, parse_software, utc_now
 from labelcollections.model.references import choose_label
 from labelcollections.model.vocabulary import LABEL_DTYPES, Downsampling, LabelType, Method
@@ -21,8 +22,12 @@ __all__ = [
     "LabelType",
     "Level",
     "Method",
+    "Plate",
+    "PlateCollection",
+    "PlatePosition",
     "Provenance",
     "ReferenceImage",
+    "Well",
     "choose_label",
     "parse_label_schema",
     "parse_software",

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from labelcollections.model.label_schema import LabelSchema
 from labelcollections.model.names import check_display_name, check_name
+from labelcollections.model.plates import PlatePosition
 from labelcollections.model.provenance import Provenance, Sha256
 from labelcollections.model.records import RECORD_CONFIG, JsonObject
 from labelcollections.model.vocabulary import LABEL_DTYPES, Downsampling, LabelType
@@ -47,7 +48,8 @@ class ReferenceImage(BaseModel):
 
     ``source`` is set for images registered read-only (a path or URL to an existing OME-Zarr);
     otherwise the repository owns the pixels. ``channels`` holds channel names and colours
-    when the source had them (OME-XML, NGFF ``omero`` metadata).
+    when the source had them (OME-XML, NGFF ``omero`` metadata). ``plate`` says where a field
+    of an HCS plate sits.
     """
 
     model_config = RECORD_CONFIG
@@ -61,6 +63,7 @@ class ReferenceImage(BaseModel):
     source: str | None = None
     content_hash: Sha256 | None = None
     omero_image_id: int | None = None
+    plate: PlatePosition | None = None
     attributes: JsonObject = Field(default_factory=dict)
 
     @field_validator("name")

@@ -54,7 +54,9 @@ from labelcollections.omero.gateway import (
     OmeroImage,
     OmeroNotFoundError,
     OmeroPermissionError,
+    OmeroPlate,
     OmeroUser,
+    OmeroWell,
     Roi,
     check_image_pixels,
     check_table,
@@ -365,6 +367,31 @@ def image_from_omero(image: Any) -> OmeroImage:
     )
 
 
+def plate_from_omero(plate: Any) -> OmeroPlate:
+    """Our ``OmeroPlate`` of a ``PlateI`` loaded with its wells, well samples and images:
+    wells by row and column, each well's fields in the order of their WellSamples' ids."""
+    wells = []
+    for well in sorted(
+        plate.copyWells(), key=lambda w: (unwrap(w.getRow()), unwrap(w.getColumn()))
+    ):
+        samples = sorted(well.copyWellSamples(), key=id_of)
+        wells.append(
+            OmeroWell(
+                row=int(unwrap(well.getRow())),
+                column=int(unwrap(well.getColumn())),
+                images=tuple(id_of(sample.getImage()) for sample in samples),
+            )
+        )
+    details = plate.getDetails()
+    return OmeroPlate(
+        id=id_of(plate),
+        name=unwrap(plate.getName()) or "",
+        group_id=id_of(details.getGroup()),
+        owner_id=id_of(details.getOwner()),
+        wells=tuple(wells),
+    )
+
+
 def group_from_omero(group: Any) -> OmeroGroup:
     """Our ``OmeroGroup`` of an ``ExperimenterGroupI`` loaded with its member map."""
     owners = tuple(
@@ -591,6 +618,20 @@ class BlitzOmeroGateway:
 
     def get_image(self, image_id: int) -> OmeroImage:
         return image_from_omero(self._image(image_id))
+
+    def get_plate(self, plate_id: int) -> OmeroPlate:
+        params = ParametersI()
+        params.addId(plate_id)
+        query = (
+            "select distinct p from Plate p left outer join fetch p.wells w left outer join fetch"
+            " w.wellSamples s left outer join fetch s.image where p.id = :id"
+        )
+        found = self._query().findByQuery(query, params, context(ALL_GROUPS))
+        if found is None:
+            raise OmeroNotFoundError(
+                f"Plate:{plate_id}", "id", "an object visible in one of your groups"
+            )
+        return plate_from_omero(found)
 
     def create_image(
         self, name: str, pixels: np.ndarray, group_id: int, description: str | None = None

@@ -45,7 +45,9 @@ __all__ = [
     "OmeroImage",
     "OmeroNotFoundError",
     "OmeroPermissionError",
+    "OmeroPlate",
     "OmeroUser",
+    "OmeroWell",
     "Roi",
     "check_table",
     "check_text",
@@ -129,7 +131,7 @@ PERMISSION_LEVELS: dict[str, str] = {
 }
 """OMERO's four group permission levels and their permission strings."""
 
-ObjectKind = Literal["Image", "Roi"]
+ObjectKind = Literal["Image", "Roi", "Plate"]
 """The OMERO object types annotations are linked to here."""
 
 
@@ -184,6 +186,34 @@ class OmeroImage:
     def shape(self) -> tuple[int, int, int, int, int]:
         """``(t, c, z, y, x)``, NGFF's axis order."""
         return (self.size_t, self.size_c, self.size_z, self.size_y, self.size_x)
+
+
+@dataclass(frozen=True)
+class OmeroWell:
+    """A well of an OMERO Plate: its row and column (0-based, as OMERO numbers them) and the
+    Images of its WellSamples, in order (the fields)."""
+
+    row: int
+    column: int
+    images: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class OmeroPlate:
+    """An OMERO Plate (of a Screen) with its Wells; fields are Images of WellSamples."""
+
+    id: int
+    name: str
+    group_id: int
+    owner_id: int
+    wells: tuple[OmeroWell, ...]
+
+    def image_at(self, row: int, column: int, field: int) -> int | None:
+        """The Image of a field, by its well's row and column index and its index there."""
+        for well in self.wells:
+            if (well.row, well.column) == (row, column) and field < len(well.images):
+                return well.images[field]
+        return None
 
 
 @dataclass(frozen=True)
@@ -255,6 +285,11 @@ class OmeroGateway(Protocol):
         Raises :class:`OmeroNotFoundError` when no such image is visible: in a private group
         other members' images are invisible, as on a server.
         """
+        ...
+
+    def get_plate(self, plate_id: int) -> OmeroPlate:
+        """A Plate in any of the user's groups with its Wells and their fields' Images
+        (:class:`OmeroNotFoundError` when no such plate is visible)."""
         ...
 
     def create_image(

@@ -30,6 +30,13 @@ from labelcollections.omero_sync.mapping import (
 )
 from labelcollections.omero_sync.masks import SHAPE_KINDS, ShapeKind, from_masks, to_masks
 from labelcollections.omero_sync.migrate import migrate
+from labelcollections.omero_sync.plates import (
+    NS_PLATE,
+    PlatePull,
+    PlatePush,
+    pull_plate,
+    push_plate,
+)
 from labelcollections.omero_sync.pull import PullResult, pull
 from labelcollections.omero_sync.push import PushResult, push
 from labelcollections.omero_sync.read import OmeroCollection, read_collections
@@ -42,6 +49,7 @@ __all__ = [
     "NGFF_ENTITY_TYPE",
     "NS_DOCUMENT",
     "NS_NGFF",
+    "NS_PLATE",
     "NS_PROTOTYPE_COLLECTION",
     "NS_PROTOTYPE_NODES",
     "SHAPE_KINDS",
@@ -50,6 +58,8 @@ __all__ = [
     "OmeroCollection",
     "OmeroSync",
     "PixelMode",
+    "PlatePull",
+    "PlatePush",
     "PullResult",
     "PushResult",
     "ShapeKind",
@@ -57,7 +67,9 @@ __all__ = [
     "from_masks",
     "migrate",
     "pull",
+    "pull_plate",
     "push",
+    "push_plate",
     "read_collections",
     "register_zarr",
     "to_masks",

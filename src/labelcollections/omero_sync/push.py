@@ -313,6 +313,8 @@ def _label_uri(repository: Repository, label: LabelImage, zarr_base: str | None)
     path = repository.label_path(label)
     if zarr_base is None:
         store = repository.store_location(repository.image(label.image_id))
+        if isinstance(store, str):
+            return f"{store}/labels/{path}"
         return str(store.resolve() / "labels" / path)
     base = zarr_base.rstrip("/")
     if is_url(base):

@@ -50,6 +50,7 @@ from labelcollections.repository import (
     integrity,
     labels,
     pixels,
+    plates,
     queries,
     references,
     tables,
@@ -58,6 +59,7 @@ from labelcollections.repository import (
 from labelcollections.repository.context import RepositoryContext
 from labelcollections.repository.integrity import VerifyProblem, rebuild_catalog, upgrade_catalog
 from labelcollections.repository.journal import recover
+from labelcollections.repository.labels import SPLIT_BYTES
 from labelcollections.repository.layout import (
     CATALOG_FILE,
     IMAGES_DIR,
@@ -65,8 +67,10 @@ from labelcollections.repository.layout import (
     REPOSITORY_FORMAT,
     STORE_SUFFIX,
     Layout,
+    check_store_url,
     stored_table_name,
 )
+from labelcollections.repository.plates import PlateImport
 from labelcollections.repository.tables import Instance, table_record
 from labelcollections.repository.transfer import ImportResult
 from labelcollections.storage.publish import write_json_atomic
@@ -75,9 +79,11 @@ __all__ = [
     "CATALOG_FILE",
     "IMAGES_DIR",
     "MARKER_FILE",
+    "SPLIT_BYTES",
     "STORE_SUFFIX",
     "ImportResult",
     "Instance",
+    "PlateImport",
     "Repository",
     "VerifyProblem",
     "open_repository",
@@ -98,14 +104,22 @@ class Repository(RepositoryContext):
 
     @classmethod
     def init(
-        cls, path: str | Path, progress: Progress | None = None, *, catalog: str | None = None
+        cls,
+        path: str | Path,
+        progress: Progress | None = None,
+        *,
+        catalog: str | None = None,
+        store: str | None = None,
     ) -> Repository:
         """Create a repository in an empty (or new) folder.
 
         ``catalog`` is the catalog's URL (default: ``$LABELCOLLECTIONS_CATALOG``, else SQLite
         in the folder); a PostgreSQL database must hold no catalog yet. Passwords are not taken
         in the URL, so none is written into the repository: libpq reads them from
-        ``PGPASSWORD`` or ``~/.pgpass``.
+        ``PGPASSWORD`` or ``~/.pgpass``. ``store`` is the URL (``s3://``, any fsspec URL) under
+        which the image stores go, when not in the folder; credentials and endpoints come from
+        the standard environment (for S3: ``AWS_ENDPOINT_URL``, ``AWS_PROFILE``, the AWS
+        configuration files).
         """
         layout = Layout(Path(path).expanduser().resolve())
         if layout.marker.exists():
@@ -119,6 +133,7 @@ class Repository(RepositoryContext):
             raise InputError(
                 shown_url(url), "catalog password", "none in the URL (use PGPASSWORD or ~/.pgpass)"
             )
+        stores = check_store_url(store) if store is not None else None
         repository_id = new_id()
         made = not layout.root.exists()
         try:
@@ -134,6 +149,8 @@ class Repository(RepositoryContext):
                 shutil.rmtree(child) if child.is_dir() else child.unlink()
             raise
         recorded = {**REPOSITORY_FORMAT, "id": repository_id, "catalog": recorded_url(url)}
+        if stores is not None:
+            recorded["store"] = stores
         write_json_atomic(layout.marker, recorded)
         return cls(layout.root, progress)
 
@@ -161,11 +178,13 @@ class Repository(RepositoryContext):
 
     # Reference images
     add_image = images.add_image
+    present_image = images.present_image
     image = references.image
     image_levels = pixels.image_levels
 
     # Label images
     add_labels = labels.add_labels
+    present_label = labels.present_label
     label_image = references.label_image
     label_images = labels.label_images
     label_levels = pixels.label_levels
@@ -188,9 +207,14 @@ class Repository(RepositoryContext):
     find_page = queries.find_page
     lineage = queries.lineage
 
-    # Export and import
-    export = transfer.export
-    import_store = transfer.import_store
+    # Plates
+    plate = plates.plate
+    save_plate = plates.save_plate
+    collect_plate = plates.collect
+
+    # Export and import (plates, or images)
+    export = plates.export
+    import_store = plates.import_store
     import_plan = transfer.import_plan
 
     # Integrity
@@ -199,5 +223,6 @@ class Repository(RepositoryContext):
 
     # Last, because inside the class body these names hide their modules from here on.
     images = images.images
+    plates = plates.plates
     tables = tables.tables
     collections = collections.collections

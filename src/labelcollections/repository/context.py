@@ -14,6 +14,7 @@ from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.progress import Progress, SilentProgress
 from labelcollections.repository.layout import Layout
 from labelcollections.storage.ome_zarr_store import ImageStore
+from labelcollections.storage.publish import Location
 
 
 class RepositoryContext:
@@ -21,9 +22,10 @@ class RepositoryContext:
 
     def __init__(self, root: Path, progress: Progress | None = None) -> None:
         self.root = root
-        self.layout = Layout(root)
+        recorded = Layout(root).recorded()
+        store = recorded.get("store")
+        self.layout = Layout(root, store if isinstance(store, str) else None)
         self.progress: Progress = progress or SilentProgress()
-        recorded = self.layout.recorded()
         self.catalog = Catalog(self.layout.catalog_url(recorded), owner=recorded.get("id"))
 
     @property
@@ -34,8 +36,8 @@ class RepositoryContext:
     def close(self) -> None:
         self.catalog.close()
 
-    def store_location(self, image: ReferenceImage) -> Path:
-        """The folder of the image's OME-Zarr store in the repository."""
+    def store_location(self, image: ReferenceImage) -> Location:
+        """The folder (or URL) of the image's OME-Zarr store in the repository."""
         return self.layout.store_path(image.name)
 
     def store(self, image: ReferenceImage, writable: bool = False) -> ImageStore:

@@ -27,11 +27,12 @@ from labelcollections.storage.ome_zarr_store import (
     OUR_KEY,
     ImageStore,
     LevelWriting,
+    Multiscale,
     write_multiscale_group,
     write_ome_xml,
     write_plain_group,
 )
-from labelcollections.storage.publish import StagedDirectory
+from labelcollections.storage.publish import Location, stage
 from labelcollections.storage.sharding import Shards
 from labelcollections.storage.sources import in_ngff_order, read_pixels
 
@@ -103,7 +104,7 @@ class NewStore:
     """A new image store being written aside, and what to index with it when published: the
     image (once written) and what it brings."""
 
-    path: Path
+    path: Location
     image: ReferenceImage | None = None
     labels: list[tuple[LabelImage, str]] = field(default_factory=list)
     collections: Sequence[LabelCollection] = ()
@@ -116,9 +117,12 @@ def new_store(repo: RepositoryContext, name: str) -> Iterator[NewStore]:
     and indexed (with what the block put in the yielded :class:`NewStore`) in the image's
     write transaction."""
     destination = repo.layout.store_path(name)
-    if destination.exists():
+    if isinstance(destination, Path) and destination.exists():
         raise ConflictError(name, "image", "an image not yet in this repository")
-    staged = StagedDirectory(destination)
+    if not isinstance(destination, Path):  # object storage: what is there unindexed is a leftover
+        with repo.catalog.reading() as reader:
+            check_new_image(reader, name)
+    staged = stage(destination)
     try:
         pending = NewStore(staged.path)
         yield pending
@@ -156,7 +160,7 @@ class ImageWriting:
 
 def write_image_group(
     repo: RepositoryContext,
-    directory: Path,
+    directory: Location,
     levels: Sequence[Any | None],
     image: ReferenceImage,
     options: ImageWriting,
@@ -197,16 +201,8 @@ def write_image_group(
 def _register_image(repo: RepositoryContext, location: str, name: str) -> ReferenceImage:
     """Register an OME-Zarr image in place: a multiscale group, or the first series of a
     bioformats2raw-layout store (whose OME-XML is kept)."""
-    location = normalise(location)
-    store = ImageStore.open(location)
-    ome_xml = store.ome_xml()
-    series = store.image_series()
-    if series is not None:
-        location = join(location, series)
-        store = ImageStore.open(location)
-    multiscale = store.multiscale()
-    if multiscale is None:
-        raise InputError(location, "multiscales", "an OME-Zarr image (a group with multiscales)")
+    store, multiscale, ome_xml = _registered(location)
+    location = store.location
     with repo.progress.task(f"Hashing {name}", 1) as advance:
         digest = content_hash(store.array(multiscale.levels[0].path))
         advance(1)
@@ -228,6 +224,47 @@ def _register_image(repo: RepositoryContext, location: str, name: str) -> Refere
     return image
 
 
-def images(repo: RepositoryContext) -> list[ReferenceImage]:
-    """Every reference image, by name."""
-    return [image for image, _ in repo.catalog.images()]
+def present_image(
+    repo: RepositoryContext,
+    source: str | Path | np.ndarray,
+    name: str,
+    *,
+    axes: Sequence[str] | None = None,
+) -> ReferenceImage | None:
+    """The image ``name`` if it is there with the pixels of ``source`` (compared by content
+    hash, read in one pass); None if there is no image of that name. An image of that name
+    with other pixels is a :class:`ConflictError`."""
+    known = next((found for found, _ in repo.catalog.images() if found.name == name), None)
+    if known is None:
+        return None
+    if isinstance(source, str | Path) and looks_like_zarr(str(source)):
+        store, multiscale, _ = _registered(str(source))
+        digest = content_hash(store.array(multiscale.levels[0].path))
+    else:
+        digest = content_hash(in_ngff_order(read_pixels(source, axes)).data)
+    if digest != known.content_hash:
+        raise ConflictError(name, "image", f"the pixels of the image already there ({digest})")
+    return known
+
+
+def _registered(location: str) -> tuple[ImageStore, Multiscale, str | None]:
+    """The store of an OME-Zarr image to register (a multiscale group, or the first series of
+    a bioformats2raw-layout store), its multiscale and the OME-XML kept beside it."""
+    store = ImageStore.open(normalise(location))
+    ome_xml = store.ome_xml()
+    series = store.image_series()
+    if series is not None:
+        store = ImageStore.open(join(store.location, series))
+    multiscale = store.multiscale()
+    if multiscale is None:
+        raise InputError(
+            store.location, "multiscales", "an OME-Zarr image (a group with multiscales)"
+        )
+    return store, multiscale, ome_xml
+
+
+def images(
+    repo: RepositoryContext, plate: str | None = None, well: str | None = None
+) -> list[ReferenceImage]:
+    """Every reference image, by name (the fields of a plate, or of one of its wells)."""
+    return [image for image, _ in repo.catalog.images(plate, well)]

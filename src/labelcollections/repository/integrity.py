@@ -3,28 +3,30 @@ the stores (the stores are the truth; the catalog is only their index)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from labelcollections.catalog import Catalog, CatalogEntry, SchemaState
 from labelcollections.errors import DamagedError, InputError, NotFoundError
 from labelcollections.formats.collection_document import from_document
 from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.parsing import validate_model
+from labelcollections.model.plates import Plate
 from labelcollections.model.provenance import utc_now
 from labelcollections.progress import Progress
 from labelcollections.repository.context import RepositoryContext
 from labelcollections.repository.layout import CATALOG_FILE, Layout
-from labelcollections.repository.pixels import image_levels, label_levels
 from labelcollections.repository.tables import table_record
-from labelcollections.storage.hashing import content_hash
-from labelcollections.storage.ome_zarr_store import OUR_KEY, ImageStore, join_key
-from labelcollections.storage.publish import remove_leftovers
+from labelcollections.storage.locations import read_json
+from labelcollections.storage.ome_zarr_store import OUR_KEY, ImageStore, join_key, stored_hash
+from labelcollections.storage.publish import Location, remove_leftovers
+from labelcollections.storage.split import Runner
 from labelcollections.storage.tables import read_table, table_attributes, table_names
 
-T = TypeVar("T")
+StoredEntries = dict[str, tuple[Location, CatalogEntry]]
+"""What the stores hold, by image id: where each store is, and its catalog entry."""
 
 
 @dataclass(frozen=True)
@@ -45,63 +47,83 @@ class VerifyProblem:
         return f"{self.kind}: {self.what}: {self.actual}"
 
 
-def verify(repo: RepositoryContext) -> list[VerifyProblem]:
+def verify(repo: RepositoryContext, runner: Runner | None = None) -> list[VerifyProblem]:
     """Check the repository: every store is readable and indexed as it is, and every image
-    and label image still hashes to its recorded hash."""
-    stored: dict[str, CatalogEntry] = {}
-    problems: list[VerifyProblem] = []
-    for directory in repo.layout.stores():
-        try:
-            entry, skipped = _store_entry(repo, directory)
-        except InputError as error:
-            problems.append(
-                VerifyProblem(repo.layout.relative(directory), None, str(error), "unreadable")
-            )
-            continue
-        stored[entry[0].id] = entry
-        problems += [VerifyProblem(what, None, why, "unreadable") for what, why in skipped]
-    problems += _index_differences(repo, stored)
-    references = [entry[0] for entry in stored.values()]
-    labels = [label for entry in stored.values() for label, _ in entry[2]]
-    names = {reference.id: reference.name for reference in references}
-    hashes = {reference.id: reference.content_hash for reference in references}
-    with repo.progress.task("Verifying pixels", len(references) + len(labels)) as advance:
-        for reference in references:
-            problems += _hash_problem(
-                f"image {reference.name}", reference.content_hash, image_levels, repo, reference
-            )
-            advance(1)
-        for label in labels:
-            what = f"label image {names[label.image_id]}/{label.key}"
-            problems += _hash_problem(
-                what, label.provenance.content_hash, label_levels, repo, label
-            )
-            recorded = hashes[label.image_id]
-            if label.provenance.reference_hash not in (None, recorded):
+    and label image still hashes to its recorded hash; ``runner`` computes the hashes (here,
+    one after another, by default)."""
+    stored, problems = _read_stores(repo)
+    problems += _index_differences(repo, {key: entry for key, (_, entry) in stored.items()})
+    checks: list[tuple[str, str | None]] = []
+    arrays: list[tuple[str, str]] = []
+    for location, (reference, _, labels, _, _) in stored.values():
+        checks.append((f"image {reference.name}", reference.content_hash))
+        arrays.append((reference.source or str(location), reference.levels[0].path))
+        for label, path in labels:
+            what = f"label image {reference.name}/{label.key}"
+            checks.append((what, label.provenance.content_hash))
+            arrays.append((str(location), join_key("labels", path, label.levels[0].path)))
+            if label.provenance.reference_hash not in (None, reference.content_hash):
                 problems.append(
                     VerifyProblem(
                         f"{what} (reference pixels)",
                         label.provenance.reference_hash,
-                        str(recorded),
+                        str(reference.content_hash),
                     )
                 )
-            advance(1)
+    with repo.progress.task("Verifying pixels", len(arrays)) as advance:
+        found = (runner or _here)(checked_hash, arrays)
+        advance(len(arrays))
+    for (what, recorded), (actual, unreadable) in zip(checks, found, strict=True):
+        if unreadable is not None:
+            problems.append(VerifyProblem(what, recorded, unreadable, "unreadable"))
+        elif actual != recorded:
+            problems.append(VerifyProblem(what, recorded, str(actual)))
     return problems
 
 
-def _hash_problem(
-    what: str,
-    recorded: str | None,
-    levels: Callable[[RepositoryContext, T], list[Any]],
-    repo: RepositoryContext,
-    item: T,
-) -> list[VerifyProblem]:
-    """The problem with ``item``'s level-0 pixels, if any."""
+def checked_hash(location: str, key: str) -> tuple[str | None, str | None]:
+    """``(content hash, None)`` of an array, or ``(None, why)`` when it cannot be read (a
+    function of plain arguments, so it runs anywhere: a thread, a Dask worker)."""
     try:
-        actual = content_hash(levels(repo, item)[0])
+        return stored_hash(location, key), None
     except InputError as error:
-        return [VerifyProblem(what, recorded, str(error), "unreadable")]
-    return [] if actual == recorded else [VerifyProblem(what, recorded, actual)]
+        return None, str(error)
+
+
+def _here(function: Callable[..., Any], items: Sequence[tuple[Any, ...]]) -> list[Any]:
+    return [function(*item) for item in items]
+
+
+def _read_stores(repo: RepositoryContext) -> tuple[StoredEntries, list[VerifyProblem]]:
+    """Every store's catalog entry, and what could not be read as problems."""
+    stored: StoredEntries = {}
+    problems: list[VerifyProblem] = []
+    for location in repo.layout.stores():
+        try:
+            found = _store_entry(repo, location)
+        except InputError as error:
+            problems.append(
+                VerifyProblem(repo.layout.relative(location), None, str(error), "unreadable")
+            )
+            continue
+        if found is not None:
+            entry, skipped = found
+            stored[entry[0].id] = (location, entry)
+            problems += [VerifyProblem(what, None, why, "unreadable") for what, why in skipped]
+    return stored, problems
+
+
+def _plates(repo: RepositoryContext, notes: list[str]) -> list[Plate]:
+    """The plate records of the repository; one that cannot be read is left out with a note."""
+    plates = []
+    for path in sorted(repo.layout.plates_dir.glob("*.json")):
+        try:
+            document = read_json(str(path))
+            record = document.get("plate") if isinstance(document, dict) else None
+            plates.append(validate_model(Plate, record, str(path), "plate"))
+        except InputError as error:
+            notes.append(f"left out {repo.layout.relative(path)}: {error}")
+    return plates
 
 
 def _index_differences(
@@ -159,20 +181,14 @@ def reindex(repo: RepositoryContext) -> list[str]:
     The stores are read while the whole catalog is held, so no writer publishes between the
     reading and the indexing.
     """
-    remove_leftovers(repo.layout.images_dir)
-    notes: list[str] = []
-    entries = []
-    for directory in repo.layout.stores():
-        try:
-            entry, skipped = _store_entry(repo, directory)
-        except InputError as error:
-            notes.append(f"left out {repo.layout.relative(directory)}: {error}")
-            continue
-        entries.append(entry)
-        notes += [f"left out {what}: {why}" for what, why in skipped]
+    if repo.layout.store_url is None:
+        remove_leftovers(repo.layout.images_dir)
+    stored, problems = _read_stores(repo)
+    notes = [f"left out {problem.what}: {problem.actual}" for problem in problems]
+    entries = [entry for _, entry in stored.values()]
     indexed = {label.id for entry in entries for label, _ in entry[2]}
     entries = [_without_missing_labels(entry, indexed, notes) for entry in entries]
-    repo.catalog.rebuild(entries)
+    repo.catalog.rebuild(entries, _plates(repo, notes))
     return notes
 
 
@@ -247,11 +263,14 @@ def upgrade_catalog(path: str | Path, progress: Progress | None = None) -> Schem
 
 
 def _store_entry(
-    repo: RepositoryContext, directory: Path
-) -> tuple[CatalogEntry, list[tuple[str, str]]]:
+    repo: RepositoryContext, directory: Location
+) -> tuple[CatalogEntry, list[tuple[str, str]]] | None:
     """What an image store holds, as the catalog indexes it, and the label groups and tables
-    left out because they cannot be read (``(what, why)``)."""
+    left out because they cannot be read (``(what, why)``); None for the leftover of an
+    interrupted write on object storage (a store not published yet has no image record)."""
     store = ImageStore.open(str(directory))
+    if repo.layout.store_url is not None and "image" not in store.ours:
+        return None
     reference = validate_model(
         ReferenceImage, store.ours.get("image"), str(directory), f"{OUR_KEY}.image"
     )

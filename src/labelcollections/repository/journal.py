@@ -21,7 +21,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -32,8 +31,9 @@ from labelcollections.catalog import CatalogWriter
 from labelcollections.model.images import ReferenceImage
 from labelcollections.repository.context import RepositoryContext
 from labelcollections.repository.documents import reconcile_documents
+from labelcollections.storage.locations import is_url
 from labelcollections.storage.ome_zarr_store import ImageStore
-from labelcollections.storage.publish import aside, remove_leftovers
+from labelcollections.storage.publish import aside, location_exists, remove_leftovers, withdraw
 from labelcollections.storage.tables import withdraw_tables
 
 JOURNAL_DIR = "journal"
@@ -90,28 +90,27 @@ def roll_back(repo: RepositoryContext, intent: Intent) -> None:
     with repo.catalog.writing(intent.image_name) as writer:
         reference = writer.image(intent.image_id)
         if reference is None:
-            if intent.new_image and _holds_image(destination, intent.image_id):
-                doomed = aside(destination)
-                destination.rename(doomed)
-                shutil.rmtree(doomed, ignore_errors=True)
+            if intent.new_image and _holds_image(str(destination), intent.image_id):
+                withdraw(destination)
             return
-        if destination.is_dir():
+        if location_exists(destination):
             _reconcile_store(writer, ImageStore.open(str(destination), writable=True), reference)
 
 
 def _reconcile_store(writer: CatalogWriter, store: ImageStore, reference: ReferenceImage) -> None:
     labels = writer.label_images(reference.id)
-    remove_leftovers(store.path)
+    if not is_url(store.location):
+        remove_leftovers(Path(store.location))
     store.withdraw_label_groups(keep={path for _, path in labels})
     tables = {record.name for label, _ in labels for record in writer.tables(label.id)}
     withdraw_tables(store, keep=tables)
     reconcile_documents(store, reference, writer.collections(reference.id), labels)
 
 
-def _holds_image(store: Path, image_id: str) -> bool:
+def _holds_image(store: str, image_id: str) -> bool:
     """Whether ``store`` is the store of the image ``image_id`` (never another one's)."""
     try:
-        return bool(ImageStore.open(str(store)).ours.get("image", {}).get("id") == image_id)
+        return bool(ImageStore.open(store).ours.get("image", {}).get("id") == image_id)
     except Exception:  # no store there, or none that can be read
         return False
 

@@ -4,6 +4,8 @@ content hash and instance table computed alongside, then indexed."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -12,7 +14,7 @@ import pyarrow as pa
 from labelcollections.catalog import CatalogReader
 from labelcollections.errors import ConflictError, InputError
 from labelcollections.formats.ngff.labels import image_label_metadata, image_path_from_label
-from labelcollections.instances.statistics import StatisticsCollector
+from labelcollections.instances.statistics import StatisticsCollector, block_statistics
 from labelcollections.instances.table import statistics_table
 from labelcollections.model.geometry import (
     check_label_dtype,
@@ -33,10 +35,15 @@ from labelcollections.repository.journal import Intent, publishing
 from labelcollections.repository.layout import label_attributes, new_label_path
 from labelcollections.repository.references import image, label_image
 from labelcollections.repository.tables import store_instance_table
+from labelcollections.storage.hashing import content_hash
 from labelcollections.storage.ome_zarr_store import ImageStore, LevelWriting
-from labelcollections.storage.publish import StagedDirectory
+from labelcollections.storage.publish import StagedDirectory, StagedObjects
 from labelcollections.storage.sharding import Shards
 from labelcollections.storage.sources import Pixels, PixelSource, read_pixels
+from labelcollections.storage.split import Runner, Split
+
+SPLIT_BYTES = 256 * 1024 * 1024
+"""Label images larger than this are split over a runner's tasks, when one is given."""
 
 
 def add_labels(
@@ -53,6 +60,8 @@ def add_labels(
     axes: Sequence[str] | None = None,
     downsampling: Downsampling = "nearest",
     shards: Shards = None,
+    runner: Runner | None = None,
+    split_bytes: int = SPLIT_BYTES,
 ) -> LabelImage:
     """Add a label image of ``image_name`` to ``collection`` (created when new).
 
@@ -91,9 +100,12 @@ def add_labels(
     )
     store = repo.store(reference, writable=True)
     label_path = new_label_path(draft, (path for _, path in known))
+    split = None
+    if runner is not None and data.nbytes > split_bytes:
+        split = Split(runner, partial(aligned_source, source, axes, reference), block_statistics)
     try:
         label, table, staged = _stage_label_group(
-            repo, store, draft, data, label_path, pixels.source, shards
+            repo, store, draft, data, label_path, pixels.source, LevelOptions(shards, split)
         )
     except InputError:
         # A concurrent writer of the same name@version may have published its path meanwhile:
@@ -127,10 +139,47 @@ def check_new_label(reader: CatalogReader, reference: ReferenceImage, key: str) 
         )
 
 
+def present_label(
+    repo: RepositoryContext,
+    image_name: str,
+    name: str,
+    version: str,
+    source: PixelSource,
+    axes: Sequence[str] | None = None,
+) -> LabelImage | None:
+    """The label image ``name@version`` of ``image_name`` if it is there with the pixels of
+    ``source`` (compared by content hash, read in one pass); None if it is not there.
+
+    What makes adding again resumable: a label image that is there with other pixels is a
+    :class:`ConflictError`.
+    """
+    reference = image(repo, image_name)
+    key = f"{name}@{version}"
+    known = next(
+        (label for label, _ in repo.catalog.label_images(reference.id) if label.key == key), None
+    )
+    if known is None:
+        return None
+    digest = content_hash(_aligned_pixels(read_pixels(source, axes), reference))
+    if digest != known.provenance.content_hash:
+        raise ConflictError(
+            key, "label image", f"the pixels of {reference.name}/{key} already there ({digest})"
+        )
+    return known
+
+
 def label_images(repo: RepositoryContext, image_name: str | None = None) -> list[LabelImage]:
     """Every label image, or those of one image."""
     image_id = image(repo, image_name).id if image_name else None
     return [label for label, _ in repo.catalog.label_images(image_id)]
+
+
+def aligned_source(
+    source: PixelSource, axes: Sequence[str] | None, reference: ReferenceImage
+) -> Any:
+    """The pixels of ``source`` aligned to ``reference`` (what a task of a split write opens
+    where it runs)."""
+    return _aligned_pixels(read_pixels(source, axes), reference)
 
 
 def _aligned_pixels(pixels: Pixels, reference: ReferenceImage) -> Any:
@@ -145,6 +194,14 @@ def _aligned_pixels(pixels: Pixels, reference: ReferenceImage) -> Any:
     return pixels.data.transpose(order).reshape(shape)
 
 
+@dataclass(frozen=True)
+class LevelOptions:
+    """How the levels of a new label image are laid out and who writes them."""
+
+    shards: Shards = None
+    split: Split | None = None
+
+
 def _stage_label_group(
     repo: RepositoryContext,
     store: ImageStore,
@@ -152,11 +209,11 @@ def _stage_label_group(
     data: Any,
     label_path: str,
     source: str,
-    shards: Shards,
-) -> tuple[LabelImage, pa.Table, StagedDirectory]:
+    options: LevelOptions,
+) -> tuple[LabelImage, pa.Table, StagedDirectory | StagedObjects]:
     """Write the label group of ``draft`` aside: its pyramid, then its metadata with the
     content hash. The hash and the instance statistics are computed in the same pass as the
-    pyramid."""
+    pyramid (or by the tasks of a split write)."""
     finished: list[LabelImage] = []
     statistics = StatisticsCollector(len(draft.axes), np.dtype(data.dtype))
 
@@ -181,9 +238,12 @@ def _stage_label_group(
         LevelWriting(
             reduction=draft.downsampling,
             observers=(statistics.add,),
-            shards=shards,
+            shards=options.shards,
             progress=repo.progress,
             title=f"Writing labels {label_path}",
+            split=None
+            if options.split is None
+            else replace(options.split, collect=statistics.add_part),
         ),
     )
     try:

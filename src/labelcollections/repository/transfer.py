@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import zarr
 
@@ -39,7 +40,13 @@ from labelcollections.repository.pixels import image_levels
 from labelcollections.repository.references import image
 from labelcollections.repository.tables import relocated_table, store_instance_table, table_record
 from labelcollections.storage.importing import ImportPlan, PlannedLabel, PlannedTable, plan_import
-from labelcollections.storage.locations import ZIPPED_SUFFIX, is_url, looks_like_zarr, normalise
+from labelcollections.storage.locations import (
+    ZIPPED_SUFFIX,
+    is_url,
+    join,
+    looks_like_zarr,
+    normalise,
+)
 from labelcollections.storage.ome_zarr_store import (
     ImageStore,
     LevelWriting,
@@ -47,10 +54,18 @@ from labelcollections.storage.ome_zarr_store import (
     write_multiscale_group,
     write_plain_group,
 )
-from labelcollections.storage.publish import STAGING_PREFIX, staged_directory
+from labelcollections.storage.publish import (
+    STAGING_PREFIX,
+    Location,
+    location_exists,
+    staged_directory,
+)
 from labelcollections.storage.sharding import Shards
 from labelcollections.storage.tables import read_table, table_attributes, table_names, write_table
 from labelcollections.storage.zipped import write_zipped
+
+READ_ONLY_SCHEMES = frozenset({"http", "https", "zip"})
+"""URL schemes exports cannot be written to."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +85,7 @@ def export(
     *,
     overwrite: bool = False,
     shards: Shards = None,
-) -> Path:
+) -> Location:
     """Write one image with all its labels, collection documents, tables and OME-XML to a new
     OME-Zarr, in the flat label layout (``labels/<slug>``) every reader of today follows; a
     destination ending ``.ozx`` gets one zipped file (NGFF RFC-9). ``overwrite`` replaces an
@@ -78,17 +93,50 @@ def export(
     (into ``shards``, see :mod:`labelcollections.storage.sharding`), its content hash checked
     on the way."""
     reference = image(repo, image_name)
+    return write_to(
+        repo,
+        destination,
+        ngff,
+        overwrite,
+        lambda folder: write_export(repo, reference, folder, ngff, shards),
+    )
+
+
+def write_to(
+    repo: RepositoryContext,
+    destination: str | Path,
+    ngff: NgffVersion,
+    overwrite: bool,
+    write: Callable[[Location], None],
+) -> Location:
+    """Run ``write`` on an empty folder that becomes the export at ``destination`` once it is
+    complete (a zipped file for ``.ozx``); see :func:`export`. At a URL (object storage) the
+    export is written in place and complete once ``write`` returns."""
+    if is_url(str(destination)):
+        location = normalise(destination)
+        if urlsplit(location).scheme in READ_ONLY_SCHEMES:
+            raise InputError(
+                location, "destination", "a path, or a URL one can write to (s3://, gs:// …)"
+            )
+        if location_exists(location):
+            if not overwrite:
+                raise ConflictError(location, "destination", "a new URL, or --overwrite")
+            if not looks_like_zarr(location):
+                raise ConflictError(location, "destination", "an earlier export to replace")
+        with staged_directory(location) as staging:
+            write(staging)
+        return location
     target = _export_target(repo, destination, overwrite)
     try:
         if target.suffix.lower() == ZIPPED_SUFFIX:
             target.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(prefix=STAGING_PREFIX, dir=target.parent) as scratch:
                 folder = Path(scratch)
-                _write_export(repo, reference, folder, ngff, shards)
+                write(folder)
                 write_zipped(folder, target, ngff)
         else:
             with staged_directory(target, replace=overwrite) as staging:
-                _write_export(repo, reference, staging, ngff, shards)
+                write(staging)
     except OSError as error:
         if error.filename is None or not Path(error.filename).is_relative_to(target.parent):
             raise
@@ -99,12 +147,10 @@ def export(
 
 
 def _export_target(repo: RepositoryContext, destination: str | Path, overwrite: bool) -> Path:
-    """The local path an export may write, refused before anything is written when it is a
-    URL, lies inside the repository, or exists (unless an earlier export is to be replaced)."""
+    """The local path an export may write, refused before anything is written when it lies
+    inside the repository, or exists (unless an earlier export is to be replaced)."""
     text = str(destination)
-    expected = "a new local path (a folder, or a file ending .ozx)"
-    if is_url(text):
-        raise InputError(text, "destination", expected)
+    expected = "a new path (a folder, a file ending .ozx, or a URL)"
     target = Path(text).expanduser().resolve()
     blocking = next((parent for parent in target.parents if parent.exists()), None)
     if blocking is not None and not blocking.is_dir():
@@ -121,10 +167,10 @@ def _export_target(repo: RepositoryContext, destination: str | Path, overwrite: 
     return target
 
 
-def _write_export(
+def write_export(
     repo: RepositoryContext,
     reference: ReferenceImage,
-    folder: Path,
+    folder: Location,
     ngff: NgffVersion,
     shards: Shards,
 ) -> None:
@@ -148,7 +194,7 @@ def _write_export(
     )
     for label, path in stored:
         write_multiscale_group(
-            folder / "labels" / paths[label.id],
+            join(str(folder), "labels", paths[label.id]),
             [source_store.array(join_key("labels", path, lv.path)) for lv in label.levels],
             label.axes,
             label.levels,
@@ -165,7 +211,8 @@ def _write_export(
             ),
         )
     exported = ImageStore(str(folder), zarr.open_group(str(folder), mode="r+"), True)
-    write_plain_group(folder / "labels", labels_group_metadata(list(paths.values()), ngff), ngff)
+    labels_group = labels_group_metadata(list(paths.values()), ngff)
+    write_plain_group(join(str(folder), "labels"), labels_group, ngff)
     for collection in repo.catalog.collections(reference.id):
         write_collection(exported, collection, reference, exported_labels)
     for name in table_names(source_store):

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Response
 from labelcollections.errors import InputError
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
+from labelcollections.model.plates import Plate
 from labelcollections.model.records import to_record
 from labelcollections.model.vocabulary import LabelType
 from labelcollections.server.context import ServerContext
@@ -87,6 +88,50 @@ def get_image(ctx: Context, image: str) -> Json:
             name: found.shape[found.axis_names.index(name)] if name in found.axis_names else 1
             for name in ("z", "t")
         },
+    }
+
+
+def plate_summary(plate: Plate) -> Json:
+    return {
+        "id": plate.id,
+        "name": plate.name,
+        "rows": list(plate.rows),
+        "columns": list(plate.columns),
+        "well_count": len(plate.wells),
+        "field_count": len(plate.field_ids),
+        "collections": [c.name for c in plate.collections],
+    }
+
+
+@router.get("/api/plates", summary="HCS plates")
+def list_plates(ctx: Context) -> list[Json]:
+    """Every plate with its grid, number of wells and fields, and plate-level collections."""
+    return [plate_summary(plate) for plate in ctx.repository.plates()]
+
+
+@router.get("/api/plates/{plate}", summary="One HCS plate")
+def get_plate(ctx: Context, plate: str) -> Json:
+    """A plate's grid with each well's fields: image id, name, thumbnail, label images."""
+    found = ctx.repository.plate(plate)
+    return {
+        **plate_summary(found),
+        "wells": [
+            {
+                "row": well.row,
+                "column": well.column,
+                "path": well.well,
+                "fields": [
+                    {
+                        "id": field.id,
+                        "name": field.name,
+                        "thumbnail": f"/api/images/{field.id}/thumbnail.png",
+                        "label_image_count": len(ctx.repository.label_images(field.name)),
+                    }
+                    for field in (ctx.image(image_id) for image_id in well.fields)
+                ],
+            }
+            for well in found.wells
+        ],
     }
 
 
@@ -200,6 +245,8 @@ def find(
     version: str | None = None,
     class_name: Annotated[str | None, Query(alias="class")] = None,
     image: str | None = None,
+    plate: str | None = None,
+    well: Annotated[str | None, Query(description="B3 or B/3")] = None,
     collection: str | None = None,
     name: str | None = None,
     derived_from: Annotated[str | None, Query(description="id or name@version")] = None,
@@ -224,6 +271,8 @@ def find(
         "version": version,
         "class_name": class_name,
         "image": image,
+        "plate": plate,
+        "well": well,
         "collection": collection,
         "name": name,
         "derived_from": ctx.label(derived_from).id if derived_from else None,

@@ -11,7 +11,7 @@ record before it is published (see ``repository.transfer``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -21,6 +21,7 @@ from labelcollections.errors import InputError
 from labelcollections.formats.collection_document import from_document
 from labelcollections.formats.ngff.labels import label_schema_from_image_label
 from labelcollections.formats.ngff.multiscales import ome_attributes
+from labelcollections.formats.ngff.plate import parse_plate, parse_well
 from labelcollections.formats.rfc8 import resolve_path
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.geometry import check_label_dtype, check_label_shape, label_levels
@@ -29,10 +30,11 @@ from labelcollections.model.label_schema import LabelSchema
 from labelcollections.model.lineage import check_lineage
 from labelcollections.model.names import new_id, safe_name
 from labelcollections.model.parsing import validate_model
+from labelcollections.model.plates import Plate, PlateCollection, PlatePosition, Well, field_name
 from labelcollections.model.provenance import Provenance, utc_now
 from labelcollections.model.vocabulary import LabelType, Method
 from labelcollections.storage.hashing import content_hash
-from labelcollections.storage.locations import escaping_links, is_url
+from labelcollections.storage.locations import escaping_links, is_url, join
 from labelcollections.storage.ome_zarr_store import OUR_KEY, ImageStore, join_key
 from labelcollections.storage.tables import read_table, table_attributes, table_names
 
@@ -70,6 +72,89 @@ class ImportPlan:
     tables: tuple[PlannedTable, ...] = ()
     ome_xml: str | None = None
     source: str = "<import>"
+
+
+@dataclass(frozen=True)
+class PlatePlan:
+    """Everything the import of an HCS plate will write: the plate, and each field's import."""
+
+    plate: Plate
+    fields: tuple[ImportPlan, ...]
+
+
+def is_plate(store: ImageStore) -> bool:
+    """Whether the store's root is an NGFF plate."""
+    return "plate" in ome_attributes(store.attributes)
+
+
+def plan_plate_import(
+    store: ImageStore, name: str | None, collection: str, label_type: LabelType
+) -> PlatePlan:
+    """Plan the import of a plate: every field becomes a reference image that knows its plate,
+    well and field, with its labels in a collection named ``collection`` (a third-party
+    plate), and the plate gets a plate-level collection of those collections. A plate written
+    by ``export`` comes back exactly."""
+    if "plate" in store.ours:
+        own = Plate.model_validate(store.ours["plate"])
+        plate = own if name is None else own.model_copy(update={"name": name})
+        fields = []
+        for well in plate.wells:
+            for index in range(len(well.fields)):
+                planned = _plan_own_store(
+                    ImageStore.open(join(store.location, well.well, str(index))), None
+                )
+                fields.append(_placed(planned, plate.name, well, index))
+        return PlatePlan(plate, tuple(fields))
+    layout = parse_plate(ome_attributes(store.attributes), store.location)
+    plate_name = name or safe_name(PurePosixPath(store.location.rstrip("/")).name.split(".")[0])
+    plans: list[ImportPlan] = []
+    wells = []
+    for path, row, column in layout.wells:
+        paths = parse_well(ome_attributes(store.group_attributes(path)), join(store.location, path))
+        well = Well(row=row, column=column)
+        for index, field_path in enumerate(paths):
+            location = join(store.location, path, field_path)
+            planned = _plan_foreign_store(
+                ImageStore.open(location),
+                field_name(plate_name, row, column, index),
+                collection,
+                label_type,
+            )
+            plans.append(_placed(planned, plate_name, well, index))
+        wells.append(
+            well.model_copy(update={"fields": tuple(p.image.id for p in plans[-len(paths) :])})
+        )
+    members = tuple(c.id for planned in plans for c in planned.collections)
+    plate = Plate(
+        id=new_id(),
+        name=plate_name,
+        rows=layout.rows,
+        columns=layout.columns,
+        wells=tuple(wells),
+        collections=(
+            PlateCollection(
+                id=new_id(),
+                name=collection,
+                members=members,
+                provenance=Provenance(
+                    method=Method.IMPORTED,
+                    software="labelcollections",
+                    parameters={"source": store.location},
+                    created=utc_now(),
+                ),
+            ),
+        )
+        if members
+        else (),
+        attributes=layout.extra,
+    )
+    return PlatePlan(plate, tuple(plans))
+
+
+def _placed(planned: ImportPlan, plate: str, well: Well, index: int) -> ImportPlan:
+    """A field's import plan whose image knows where it sits on the plate."""
+    position = PlatePosition(plate=plate, row=well.row, column=well.column, field=index)
+    return replace(planned, image=planned.image.model_copy(update={"plate": position}))
 
 
 def plan_import(

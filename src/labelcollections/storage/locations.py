@@ -89,6 +89,25 @@ def list_json_files(location: str) -> list[str]:
     )
 
 
+def child_folders(location: str) -> list[str]:
+    """Names of the folders (or key prefixes) directly in a folder, hidden ones left out; empty
+    if it is missing."""
+    try:
+        if is_url(location):
+            fs, path = fsspec.core.url_to_fs(location)
+            entries = fs.ls(path, detail=True)
+            names = [
+                posixpath.basename(e["name"].rstrip("/"))
+                for e in entries
+                if e["type"] == "directory"
+            ]
+        else:
+            names = [p.name for p in Path(location).iterdir() if p.is_dir()]
+    except OSError:
+        return []
+    return sorted(name for name in names if not name.startswith("."))
+
+
 def looks_like_zarr(location: str) -> bool:
     """True for a URL (read through fsspec) or a local folder holding Zarr metadata."""
     if is_url(location):

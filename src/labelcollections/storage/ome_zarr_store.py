@@ -13,7 +13,6 @@ NGFF ``ome`` metadata, so other readers see a plain OME-Zarr image with labels.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,15 +40,28 @@ from labelcollections.formats.ngff.omero import channels_from_omero
 from labelcollections.formats.ome_xml import METADATA_FILE, OME_GROUP
 from labelcollections.model.images import Axis, Channel, Level
 from labelcollections.progress import Progress, SilentProgress
-from labelcollections.storage.locations import is_url, join, list_json_files, read_json, read_text
+from labelcollections.storage.hashing import content_hash
+from labelcollections.storage.locations import (
+    child_folders,
+    is_url,
+    join,
+    list_json_files,
+    read_json,
+    read_text,
+)
 from labelcollections.storage.publish import (
+    Location,
     StagedDirectory,
-    aside,
+    StagedObjects,
+    location_exists,
+    stage,
+    withdraw,
     write_json_atomic,
     write_text_atomic,
 )
 from labelcollections.storage.pyramid import Reduction
 from labelcollections.storage.sharding import Shards, shard_shape
+from labelcollections.storage.split import Split, write_split
 from labelcollections.storage.streaming import Observer, pass_length, write_levels
 
 OUR_KEY = "labelcollections"
@@ -74,6 +86,9 @@ class LevelWriting:
     shards: Shards = None
     progress: Progress | None = None
     title: str = ""
+    split: Split | None = None
+    """Write as tasks of a runner instead of in one pass here (:mod:`.split`); the observers
+    are then left out, the split's summaries take their place."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +108,7 @@ def chunks_for(shape: Sequence[int], axes: Sequence[str]) -> tuple[int, ...]:
 
 
 def write_multiscale_group(
-    directory: Path,
+    directory: Location,
     levels: Sequence[Any | None],
     axes: Sequence[Axis],
     level_meta: Sequence[Level],
@@ -124,15 +139,20 @@ def write_multiscale_group(
         for meta in level_meta
     ]
     title = how.title or f"Writing {name}"
-    with (how.progress or SilentProgress()).task(title, pass_length(arrays, levels)) as advance:
-        digest = write_levels(
-            arrays,
-            levels,
-            how.reduction,
-            keep=_holds_data,
-            observers=how.observers,
-            advance=advance,
-        )
+    if how.split is not None:
+        with (how.progress or SilentProgress()).task(title, 1) as advance:
+            digest = write_split(arrays, how.split, how.reduction, keep=_holds_data)
+            advance(1)
+    else:
+        with (how.progress or SilentProgress()).task(title, pass_length(arrays, levels)) as advance:
+            digest = write_levels(
+                arrays,
+                levels,
+                how.reduction,
+                keep=_holds_data,
+                observers=how.observers,
+                advance=advance,
+            )
     content = {"multiscales": multiscales_metadata(name, axes, level_meta, version), **extra_ome}
     attributes: dict[str, Any] = dict(group_attributes(content, version))
     if our_attributes is not None:
@@ -184,25 +204,31 @@ def _holds_data(pixels: np.ndarray) -> bool:
     return bool(pixels.reshape(-1).view(np.uint8).any())
 
 
-def write_ome_xml(directory: Path, document: str, version: NgffVersion) -> None:
+def write_ome_xml(directory: Location, document: str, version: NgffVersion) -> None:
     """Keep OME-XML beside the image at ``OME/METADATA.ome.xml``, as bioformats2raw does."""
-    write_plain_group(directory / OME_GROUP, {}, version)
-    write_text_atomic(directory / OME_GROUP / METADATA_FILE, document)
+    write_plain_group(join(str(directory), OME_GROUP), {}, version)
+    write_text_atomic(join(str(directory), OME_GROUP, METADATA_FILE), document)
 
 
-def write_plain_group(directory: Path, attributes: Mapping[str, Any], version: NgffVersion) -> None:
-    """Write (or replace, in one rename) the metadata of a group that holds no arrays."""
-    directory.mkdir(parents=True, exist_ok=True)
+def write_plain_group(
+    directory: Location, attributes: Mapping[str, Any], version: NgffVersion
+) -> None:
+    """Write (or replace, in one rename or one PUT) the metadata of a group that holds no
+    arrays."""
+    folder = str(directory)
+    if not is_url(folder):
+        Path(folder).mkdir(parents=True, exist_ok=True)
     if version == "0.5":
         document = {"zarr_format": 3, "node_type": "group", "attributes": dict(attributes)}
-        write_json_atomic(directory / "zarr.json", document)
+        write_json_atomic(join(folder, "zarr.json"), document)
     else:
-        write_json_atomic(directory / ".zgroup", {"zarr_format": 2})
-        write_json_atomic(directory / ".zattrs", dict(attributes))
+        write_json_atomic(join(folder, ".zgroup"), {"zarr_format": 2})
+        write_json_atomic(join(folder, ".zattrs"), dict(attributes))
 
 
 class ImageStore:
-    """An OME-Zarr image store, local or remote; writable only when local and opened so."""
+    """An OME-Zarr image store, local or on object storage (any fsspec URL), writable when
+    opened so."""
 
     def __init__(self, location: str, group: zarr.Group, writable: bool) -> None:
         self.location = location
@@ -218,7 +244,7 @@ class ImageStore:
             group = zarr.open_group(location, mode="r+" if writable else "r")
         except (FileNotFoundError, KeyError, ValueError, OSError) as error:
             raise InputError(location, "store", f"a readable Zarr group ({error})") from None
-        return cls(location, group, writable and not is_url(location))
+        return cls(location, group, writable)
 
     # -- metadata -----------------------------------------------------------------------------
 
@@ -302,13 +328,7 @@ class ImageStore:
     def collection_document(self, name: str) -> Any:
         return read_json(join(self.location, "collections", f"{name}.json"))
 
-    # -- writing (local stores only) ----------------------------------------------------------
-
-    @property
-    def path(self) -> Path:
-        if is_url(self.location):
-            raise InputError(self.location, "store", "a local store for writing")
-        return Path(self.location)
+    # -- writing ------------------------------------------------------------------------------
 
     def stage_label_group(
         self,
@@ -319,15 +339,17 @@ class ImageStore:
         image_label: Mapping[str, Any],
         our_attributes: Attributes,
         writing: LevelWriting | None = None,
-    ) -> StagedDirectory:
-        """Write a label image aside, where no reader sees it, for :meth:`publish_label_group`.
+    ) -> StagedDirectory | StagedObjects:
+        """Write a label image aside, where no reader sees it, for :meth:`publish_label_group`
+        (on object storage: in place, unlisted).
 
         Neither the image nor any other label image is touched, so writers of one store can
-        stage at the same time.
+        stage at the same time (on object storage, writers of one image take turns).
         """
+        self._check_writable()
         version = self.ngff_version
         self._check_new_label_path(label_path)
-        staged = StagedDirectory(self.path / "labels" / label_path)
+        staged = stage(join(self.location, "labels", label_path))
         try:
             write_multiscale_group(
                 staged.path,
@@ -345,7 +367,7 @@ class ImageStore:
             raise
         return staged
 
-    def publish_label_group(self, label_path: str, staged: StagedDirectory) -> None:
+    def publish_label_group(self, label_path: str, staged: StagedDirectory | StagedObjects) -> None:
         """Move a staged label image into place, then list it in ``labels``.
 
         Listing is the publishing step: until it happens no reader sees the label image. The
@@ -355,12 +377,13 @@ class ImageStore:
         self.reopen()
         self._check_new_label_path(label_path)
         version = self.ngff_version
+        labels = join(self.location, "labels")
         for parent in _parents(label_path):
-            if not (self.path / "labels" / parent / _metadata_file(version)).exists():
-                write_plain_group(self.path / "labels" / parent, {}, version)
+            if not location_exists(join(labels, parent, _metadata_file(version))):
+                write_plain_group(join(labels, parent), {}, version)
         staged.publish()
         listed = [*self.label_paths(), label_path]
-        write_plain_group(self.path / "labels", labels_group_metadata(listed, version), version)
+        write_plain_group(labels, labels_group_metadata(listed, version), version)
         self.reopen()
 
     def withdraw_label_groups(self, keep: set[str]) -> None:
@@ -368,30 +391,38 @@ class ImageStore:
         back what a writer published without committing it)."""
         listed = self.label_paths()
         version = self.ngff_version
+        labels = join(self.location, "labels")
         if any(path not in keep for path in listed):
             kept = [path for path in listed if path in keep]
-            write_plain_group(self.path / "labels", labels_group_metadata(kept, version), version)
-        folder = self.path / "labels"
-        for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
-            needed = any(path == entry.name or path.startswith(f"{entry.name}/") for path in keep)
-            if entry.is_dir() and not entry.name.startswith(".") and not needed:
-                doomed = aside(entry)
-                entry.rename(doomed)
-                shutil.rmtree(doomed, ignore_errors=True)
+            write_plain_group(labels, labels_group_metadata(kept, version), version)
+        for name in child_folders(labels):
+            if not any(path == name or path.startswith(f"{name}/") for path in keep):
+                withdraw(join(labels, name))
         self.reopen()
 
     def reopen(self) -> None:
         """Read the group's metadata again after writing below it."""
-        self.group = zarr.open_group(str(self.path), mode="r+" if self.writable else "r")
+        self.group = zarr.open_group(self.location, mode="r+" if self.writable else "r")
 
     def write_collection_document(self, name: str, document: Mapping[str, Any]) -> None:
-        write_json_atomic(self.path / "collections" / f"{name}.json", document)
+        self._check_writable()
+        write_json_atomic(join(self.location, "collections", f"{name}.json"), document)
+
+    def _check_writable(self) -> None:
+        if not self.writable:
+            raise InputError(self.location, "store", "a store opened for writing")
 
     def remove_collection_document(self, name: str) -> None:
-        (self.path / "collections" / f"{name}.json").unlink(missing_ok=True)
+        self._check_writable()
+        withdraw(join(self.location, "collections", f"{name}.json"))
 
     def _check_new_label_path(self, label_path: str) -> None:
-        if label_path in self.label_paths() or (self.path / "labels" / label_path).exists():
+        """A label path neither listed nor (on a file system) there: on object storage an
+        unlisted group there is a leftover, replaced by the next write."""
+        destination = join(self.location, "labels", label_path)
+        if label_path in self.label_paths() or (
+            not is_url(destination) and Path(destination).exists()
+        ):
             raise InputError(self.location, "labels", f"a new label path (got {label_path!r})")
 
     # -- internals ----------------------------------------------------------------------------
@@ -420,6 +451,12 @@ class ImageStore:
             other = "an array" if kind == "group" else "a group"
             raise InputError(self.location, path, f"a Zarr {kind}, not {other}")
         return node
+
+
+def stored_hash(location: str, key: str) -> str:
+    """The content hash of the array ``key`` of the store at ``location``, read in bands (a
+    function of plain arguments, so it runs anywhere: a thread, a Dask worker)."""
+    return content_hash(ImageStore.open(location).array(key))
 
 
 def join_key(*parts: str) -> str:

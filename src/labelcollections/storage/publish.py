@@ -5,6 +5,14 @@ with one rename, so a failed or killed write leaves nothing half-visible.
 
 A staging entry is locked (``flock``) for as long as its writer uses it. Concurrent writers
 stage side by side, and :func:`remove_leftovers` removes only entries whose writer is gone.
+
+Object stores (``s3://`` and other fsspec URLs) have no rename (:class:`StagedObjects`). There
+a group is written under its final key, where no reader looks yet, and the step after
+publishes it: a label image or a table is listed in its parent's ``labels`` or ``tables``
+attributes (one PUT replaces that object whole), an image store is indexed in the catalog.
+What sits at a key nobody published is a leftover of an interrupted write: callers check what
+is published first, and the next write of the same group replaces it (writers of one image
+take turns on object stores).
 """
 
 from __future__ import annotations
@@ -17,9 +25,15 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
+
+import fsspec
+
+from labelcollections.storage.locations import is_url
 
 STAGING_PREFIX = ".staging-"
+Location: TypeAlias = str | Path
+"""A local path, or the URL of a location on object storage."""
 
 
 def _lock(descriptor: int) -> bool:
@@ -81,15 +95,83 @@ class StagedDirectory:
             self._descriptor = None
 
 
+class StagedObjects:
+    """A group written in place on object storage, at its final key; its caller's next step
+    (listing it, indexing it) publishes it. A leftover at the key is removed first; what was
+    written is removed again on :meth:`discard` unless it was published."""
+
+    def __init__(self, destination: str) -> None:
+        self.destination = destination
+        self.path = destination
+        self._filesystem, self._key = fsspec.core.url_to_fs(destination)
+        if self._filesystem.exists(self._key):
+            self._filesystem.rm(self._key, recursive=True)
+        self._published = False
+
+    def publish(self) -> None:
+        self._published = True
+
+    def discard(self) -> None:
+        if not self._published:
+            with suppress(FileNotFoundError):
+                self._filesystem.rm(self._key, recursive=True)
+            self._published = True
+
+
+def stage(destination: Location, replace: bool = False) -> StagedDirectory | StagedObjects:
+    """A new group written aside for ``destination``: a staged directory on a file system, in
+    place on object storage (``replace`` as :class:`StagedDirectory` takes it)."""
+    if is_url(str(destination)):
+        return StagedObjects(str(destination))
+    return StagedDirectory(Path(destination), replace)
+
+
+def remove_location(location: Location) -> None:
+    """Delete a folder or a prefix of objects with everything below it, if it is there."""
+    if is_url(str(location)):
+        filesystem, key = fsspec.core.url_to_fs(str(location))
+        if filesystem.exists(key):
+            filesystem.rm(key, recursive=True)
+    else:
+        shutil.rmtree(location, ignore_errors=True)
+
+
+def withdraw(location: Location) -> None:
+    """Take away a published folder or file, if it is there: renamed aside first on a file
+    system, so no reader sees it half deleted; its objects deleted on object storage."""
+    if is_url(str(location)):
+        filesystem, key = fsspec.core.url_to_fs(str(location))
+        if filesystem.exists(key):
+            filesystem.rm(key, recursive=True)
+        return
+    path = Path(location)
+    if not path.exists():
+        return
+    doomed = aside(path)
+    path.rename(doomed)
+    if doomed.is_dir():
+        shutil.rmtree(doomed, ignore_errors=True)
+    else:
+        doomed.unlink(missing_ok=True)
+
+
+def location_exists(location: Location) -> bool:
+    """Whether a file, folder or prefix of objects is there."""
+    if is_url(str(location)):
+        filesystem, key = fsspec.core.url_to_fs(str(location))
+        return bool(filesystem.exists(key))
+    return Path(location).exists()
+
+
 @contextmanager
-def staged_directory(destination: Path, replace: bool = False) -> Iterator[Path]:
+def staged_directory(destination: Location, replace: bool = False) -> Iterator[Location]:
     """Yield a fresh directory that becomes ``destination`` when the block ends without error.
 
     The destination must not exist (published data is never rewritten), unless ``replace`` is
     given for a copy made for others (an export): the old one is then moved aside and deleted
-    only once the new one is in place.
+    only once the new one is in place. At a URL the group is written in place.
     """
-    staged = StagedDirectory(destination, replace)
+    staged = stage(destination, replace)
     try:
         yield staged.path
         staged.publish()
@@ -102,13 +184,18 @@ def aside(path: Path) -> Path:
     return path.parent / f"{STAGING_PREFIX}{path.name}-{uuid.uuid4().hex[:8]}"
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
+def write_json_atomic(path: Location, data: Any) -> None:
     """Replace ``path`` with ``data`` as JSON in one rename (readers see old or new, never half)."""
     write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` (UTF-8) in one rename."""
+def write_text_atomic(path: Location, text: str) -> None:
+    """Replace ``path`` with ``text`` (UTF-8) in one rename, or at a URL in one PUT."""
+    if is_url(str(path)):
+        filesystem, key = fsspec.core.url_to_fs(str(path))
+        filesystem.pipe_file(key, text.encode("utf-8"))
+        return
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = aside(path)
     with temporary.open("w", encoding="utf-8") as handle:

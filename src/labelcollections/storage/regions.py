@@ -20,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, TypeVar
 
+import dask.array as da
 import numpy as np
 
 from labelcollections.errors import InputError
@@ -62,20 +63,26 @@ def read_ahead(array: Any, regions: Iterable[Region]) -> Iterator[tuple[Region, 
     iterator = iter(regions)
     with ThreadPoolExecutor(max_workers=1) as reader:
         region = next(iterator, None)
-        ahead = reader.submit(_read, array, region) if region is not None else None
+        ahead = reader.submit(read_region, array, region) if region is not None else None
         while ahead is not None and region is not None:
             block = ahead.result()
             current = region
             region = next(iterator, None)
-            ahead = reader.submit(_read, array, region) if region is not None else None
+            ahead = reader.submit(read_region, array, region) if region is not None else None
             yield current, block
 
 
-def _read(array: Any, region: Region) -> np.ndarray:
+def read_region(array: Any, region: Region) -> np.ndarray:
+    """The pixels of ``region`` in native byte order. A dask array's part is computed here,
+    by this thread: on a Dask worker the default scheduler may be the cluster's, which would
+    ship the graph (and the open files of its source) elsewhere."""
     try:
-        block = np.asarray(array[region])
+        part = array[region]
+        if isinstance(part, da.Array):
+            part = part.compute(scheduler="synchronous")  # type: ignore[no-untyped-call]
+        block = np.asarray(part)
     except Exception as error:  # corrupt or missing chunks fail inside their codecs
-        where = ", ".join(f"{part.start}:{part.stop}" for part in region)
+        where = ", ".join(f"{axis.start}:{axis.stop}" for axis in region)
         raise InputError(
             source_name(array), f"pixels [{where}]", f"readable chunks ({type(error).__name__})"
         ) from error

@@ -15,8 +15,8 @@ never rewritten.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import fsspec
@@ -25,14 +25,14 @@ import pyarrow.parquet as pq
 
 from labelcollections.errors import ConflictError, InputError, NotFoundError
 from labelcollections.formats.ngff.multiscales import NgffVersion
-from labelcollections.storage.locations import is_url, join
+from labelcollections.storage.locations import child_folders, is_url, join
 from labelcollections.storage.ome_zarr_store import (
     OUR_KEY,
     ImageStore,
     join_key,
     write_plain_group,
 )
-from labelcollections.storage.publish import aside, staged_directory
+from labelcollections.storage.publish import staged_directory, withdraw
 
 TABLES_GROUP = "tables"
 TABLE_FILE = "table.parquet"
@@ -93,13 +93,14 @@ def write_table(
 ) -> None:
     """Write a new table aside, move it into place, then list it in ``tables``."""
     ngff = version or store.ngff_version
-    root = store.path / TABLES_GROUP
-    destination = root / name
-    if name in table_names(store) or destination.exists():
+    root = join(store.location, TABLES_GROUP)
+    destination = join(root, name)
+    if name in table_names(store) or (not is_url(destination) and Path(destination).exists()):
         raise ConflictError(name, "table", f"a table name not yet used in {store.location}")
     with staged_directory(destination) as staging:
         write_plain_group(staging, attributes, ngff)
-        pq.write_table(table, staging / TABLE_FILE)
+        with fsspec.open(join(str(staging), TABLE_FILE), "wb") as handle:
+            pq.write_table(table, handle)
     listed = [*table_names(store), name]
     write_plain_group(root, {"tables": listed}, ngff)
     store.reopen()
@@ -109,13 +110,11 @@ def withdraw_tables(store: ImageStore, keep: set[str]) -> None:
     """Unlist and remove every table but those named in ``keep`` (rolling back what a writer
     published without committing it)."""
     listed = table_names(store)
-    root = store.path / TABLES_GROUP
+    root = join(store.location, TABLES_GROUP)
     if any(name not in keep for name in listed):
         kept = [name for name in listed if name in keep]
         write_plain_group(root, {"tables": kept}, store.ngff_version)
-    for entry in sorted(root.iterdir()) if root.is_dir() else []:
-        if entry.is_dir() and not entry.name.startswith(".") and entry.name not in keep:
-            doomed = aside(entry)
-            entry.rename(doomed)
-            shutil.rmtree(doomed, ignore_errors=True)
+    for name in child_folders(root):
+        if name not in keep:
+            withdraw(join(root, name))
     store.reopen()

@@ -22,19 +22,19 @@ what a failure half-way leaves behind.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import omero
 import omero.model
-from omero.rtypes import unwrap
+from omero.rtypes import rint, rstring, unwrap
 
 from labelcollections.errors import InputError
 from labelcollections.omero.blitz import BlitzOmeroGateway
 from labelcollections.omero.gateway import ObjectKind, OmeroGroup, OmeroUser
 from labelcollections.omero.testing.acl import LEVELS
 from labelcollections.omero.testing.client import HOST, InMemoryClient
-from labelcollections.omero.testing.server import LINKS, InMemoryServer, snapshot_of
+from labelcollections.omero.testing.server import LINKS, InMemoryServer, Session, snapshot_of
 
 __all__ = ["HOST", "PASSWORD", "InMemoryClient", "InMemoryOmero", "InMemoryServer"]
 
@@ -81,6 +81,43 @@ class InMemoryOmero:
         return BlitzOmeroGateway.connect(
             HOST, username=user.name, password=password, client_factory=self.client
         )
+
+    def add_plate(
+        self,
+        owner: OmeroUser,
+        group: OmeroGroup,
+        name: str,
+        wells: Mapping[tuple[int, int], Sequence[int]],
+    ) -> int:
+        """A Screen with one Plate whose Wells (by 0-based row and column) hold WellSamples of
+        the given Images, in field order, owned by ``owner`` in ``group`` (as an import makes
+        them); returns the Plate's id."""
+        server = self.server
+        session = Session(f"import-{name}", owner.id, group.id)
+        screen = omero.model.ScreenI()
+        screen.setName(rstring(name))
+        plate = omero.model.PlateI()
+        plate.setName(rstring(name))
+        server.own(session, screen, group.id)
+        plate_id = server.own(session, plate, group.id)
+        link = omero.model.ScreenPlateLinkI()
+        link.setParent(omero.model.ScreenI(unwrap(screen.getId()), False))
+        link.setChild(omero.model.PlateI(plate_id, False))
+        server.own(session, link, group.id)
+        for (row, column), images in sorted(wells.items()):
+            well = omero.model.WellI()
+            well.setRow(rint(row))
+            well.setColumn(rint(column))
+            well.setPlate(omero.model.PlateI(plate_id, False))
+            server.own(session, well, group.id)
+            for image_id in images:
+                sample = omero.model.WellSampleI()
+                sample.setImage(server.objects[image_id])
+                sample.setWell(omero.model.WellI(unwrap(well.getId()), False))
+                server.own(session, sample, group.id)
+                well.addWellSample(sample)
+            plate.addWell(well)
+        return plate_id
 
     def move_to_group(self, kind: ObjectKind, object_id: int, group: OmeroGroup) -> None:
         """Move an object with its annotations and links to another group (``chgrp``)."""

@@ -88,6 +88,13 @@ def _image(request: Request) -> list[Any]:
     return [request.server.view(request.session, found)]
 
 
+def _plate(request: Request) -> list[Any]:
+    found = request.server.objects.get(request.params["id"])
+    if not isinstance(found, omero.model.PlateI) or not request.visible(found):
+        return []
+    return [request.server.view(request.session, found)]
+
+
 def _annotation(request: Request) -> list[Any]:
     found = request.server.objects.get(request.params["id"])
     if not is_a(found, request.match.group(1)) or not request.visible(found):
@@ -195,8 +202,8 @@ QUERIES: list[tuple[re.Pattern[str], Handler]] = [
     (
         re.compile(
             r"select a from (MapAnnotation|FileAnnotation|Annotation) a( join fetch a\.file)? "
-            r"where a\.id in \(select link\.child\.id from (Image|Roi)AnnotationLink link where "
-            r"link\.parent\.id = :id\)(?: and a\.ns = :ns)? order by a\.id"
+            r"where a\.id in \(select link\.child\.id from (Image|Roi|Plate)AnnotationLink link "
+            r"where link\.parent\.id = :id\)(?: and a\.ns = :ns)? order by a\.id"
         ),
         _linked,
     ),
@@ -207,6 +214,13 @@ QUERIES: list[tuple[re.Pattern[str], Handler]] = [
             r"(?: and mv\d+\.name = :k\d+ and mv\d+\.value = :v\d+)* order by obj\.id"
         ),
         _find,
+    ),
+    (
+        re.compile(
+            r"select distinct p from Plate p left outer join fetch p\.wells w left outer join "
+            r"fetch w\.wellSamples s left outer join fetch s\.image where p\.id = :id"
+        ),
+        _plate,
     ),
     (re.compile(r"select e from ExternalInfo e where e\.id in \(:ids\)"), _external_infos),
     (re.compile(r"select f\.id from OriginalFile f where f\.path = :path"), _files_at),

@@ -42,7 +42,11 @@ PIXELS_TYPES = (
 )
 """OMERO's PixelsType enumeration."""
 
-LINKS = {"ImageAnnotationLinkI": "ImageI", "RoiAnnotationLinkI": "RoiI"}
+LINKS = {
+    "ImageAnnotationLinkI": "ImageI",
+    "RoiAnnotationLinkI": "RoiI",
+    "PlateAnnotationLinkI": "PlateI",
+}
 """Annotation link classes and the class of their parent."""
 TEXT_FIELDS = (
     "_name",
@@ -351,8 +355,7 @@ class InMemoryServer:
         if type(obj).__name__ in LINKS:
             for end in (obj.getParent(), obj.getChild()):
                 self.linked.get(unwrap(end.getId()), set()).discard(object_id)
-        ends = [*self.links("ImageAnnotationLinkI", object_id)]
-        for link in [*ends, *self.links("RoiAnnotationLinkI", object_id)]:
+        for link in [link for cls in LINKS for link in self.links(cls, object_id)]:
             parent, child = unwrap(link.getParent().getId()), unwrap(link.getChild().getId())
             if object_id in (parent, child):
                 deleted += self.delete(unwrap(link.getId()))
@@ -425,7 +428,7 @@ def is_a(obj: Any, cls: str) -> bool:
 def _graph(obj: Any) -> Iterator[Any]:
     """The model objects reachable from ``obj`` that carry details."""
     yield obj
-    for name in ("_pixelsSeq", "_shapesSeq"):
+    for name in ("_pixelsSeq", "_shapesSeq", "_wellsSeq", "_wellSamplesSeq"):
         for child in getattr(obj, name, None) or ():
             yield from _graph(child)
     for name in ("_parent", "_child", "_file", "_image", "_pixelsType"):

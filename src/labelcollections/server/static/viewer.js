@@ -78,8 +78,10 @@ function query(parameters) {
 async function route() {
   showStatus("");
   const match = location.hash.match(/^#\/image\/(.+)$/);
+  const plate = location.hash.match(/^#\/plate\/(.+)$/);
   try {
     if (match) await openImage(decodeURIComponent(match[1]));
+    else if (plate) await openPlate(decodeURIComponent(plate[1]));
     else await listImages();
   } catch (error) {
     showStatus(error.message);
@@ -88,12 +90,29 @@ async function route() {
 
 // -- image list --------------------------------------------------------------------------------
 
+function showPage(id) {
+  for (const page of ["#images-page", "#plate-page", "#viewer-page"]) $(page).hidden = page !== id;
+}
+
 async function listImages() {
   closeViewers();
-  $("#viewer-page").hidden = true;
-  $("#images-page").hidden = false;
+  showPage("#images-page");
   $("#crumb").textContent = "";
-  const images = await api("/api/images");
+  const [all, plates] = await Promise.all([api("/api/images"), api("/api/plates")]);
+  // The fields of plates are reached through their plate's grid.
+  const images = all.filter((image) => !image.plate);
+  $("#plates-section").hidden = plates.length === 0;
+  $("#plate-list").replaceChildren(...plates.map((plate) =>
+    element("li", { "data-plate": plate.name },
+      element("a", { href: `#/plate/${encodeURIComponent(plate.name)}` },
+        element("div", { class: "name" }, plate.name),
+        element("div", { class: "muted size" },
+          `${plate.rows.length} × ${plate.columns.length} plate, ${plate.well_count} wells, ` +
+          `${plate.field_count} fields`),
+        element("div", { class: "muted counts" },
+          plate.collections.length ? `collections: ${plate.collections.join(", ")}` : "no collections"),
+      ),
+    )));
   const list = $("#image-list");
   list.replaceChildren(
     ...images.map((image) =>
@@ -111,6 +130,36 @@ async function listImages() {
     ),
   );
   if (images.length === 0) list.append(element("li", { class: "muted" }, "No images yet."));
+}
+
+// -- plate -------------------------------------------------------------------------------------
+
+// A plate as a grid of wells: each well shows its first field's thumbnail and opens it; the
+// numbers under it open the other fields.
+async function openPlate(name) {
+  closeViewers();
+  const plate = await api(`/api/plates/${encodeURIComponent(name)}`);
+  showPage("#plate-page");
+  $("#crumb").textContent = `/ ${plate.name}`;
+  $("#plate-title").textContent = `Plate ${plate.name}`;
+  $("#plate-meta").textContent =
+    `${plate.well_count} wells, ${plate.field_count} fields` +
+    (plate.collections.length ? `; collections: ${plate.collections.join(", ")}` : "");
+  const wells = new Map(plate.wells.map((well) => [well.path, well]));
+  const head = element("tr", {}, element("th"), plate.columns.map((c) => element("th", {}, c)));
+  const rows = plate.rows.map((row) => element("tr", {}, element("th", {}, row),
+    plate.columns.map((column) => {
+      const well = wells.get(`${row}/${column}`);
+      if (!well || well.fields.length === 0) return element("td", { class: "empty" });
+      const first = well.fields[0];
+      return element("td", { class: "well", "data-well": well.path },
+        element("a", { href: `#/image/${encodeURIComponent(first.id)}`, title: first.name },
+          element("img", { src: first.thumbnail, alt: `well ${well.path}`, loading: "lazy" })),
+        element("div", { class: "fields" }, well.fields.map((field, index) =>
+          element("a", { href: `#/image/${encodeURIComponent(field.id)}`, "data-field": index,
+            title: `${field.name}: ${field.label_image_count} label images` }, String(index)))));
+    })));
+  $("#plate-grid").replaceChildren(head, ...rows);
 }
 
 // -- viewer ------------------------------------------------------------------------------------
@@ -187,9 +236,12 @@ async function openImage(id) {
   for (const collection of image.collections) {
     for (const label of collection.label_images) state.labels.set(label.id, label);
   }
-  $("#images-page").hidden = true;
-  $("#viewer-page").hidden = false;
-  $("#crumb").textContent = `/ ${image.name}`;
+  showPage("#viewer-page");
+  const where = image.plate;
+  $("#crumb").replaceChildren(...(where
+    ? [element("a", { href: `#/plate/${encodeURIComponent(where.plate)}` }, `/ ${where.plate}`),
+      ` / well ${where.row}${where.column} / field ${where.field}`]
+    : [`/ ${image.name}`]));
   $("#image-title").textContent = image.name;
   $("#image-meta").textContent =
     `${image.shape.join(" × ")} (${image.axis_names.join("")}), ${image.dtype}, ` +
