@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import s3fs
 import tifffile
 from fastapi.testclient import TestClient
@@ -101,3 +102,38 @@ def test_a_repository_with_its_stores_on_s3(
         assert label.status_code == 200
         hit = client.get("/api/labels/nuclei@v1/at", params={"x": 20, "y": 20}).json()
         assert hit["value"] == 7
+
+
+def test_a_failing_writer_rolls_back_on_s3(
+    s3: s3fs.S3FileSystem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a writer put on object storage before its catalog commit failed is taken away: the
+    label group's objects, its entry in the labels list, its table and collection document."""
+    from labelcollections.catalog import CatalogWriter
+
+    store = f"{BUCKET}/rollback/img.ome.zarr"
+    cells = np.zeros((40, 50), dtype=np.uint16)
+    cells[5:15, 5:25] = 1
+    with Repository.init(tmp_path / "repo", store=f"s3://{BUCKET}/rollback") as repo:
+        repo.add_image(np.ones((40, 50), dtype=np.uint8), "img")
+        repo.add_labels(
+            "img", cells, collection="first", name="seg", label_type="instance",
+            provenance=Provenance(method="manual"),
+        )  # fmt: skip
+        before = {key: s3.cat(key) for key in s3.find(store) if key.endswith(".json")}
+
+        def fail(*_: object) -> None:
+            raise RuntimeError("the catalog went away")
+
+        monkeypatch.setattr(CatalogWriter, "put_table", fail)
+        with pytest.raises(RuntimeError):
+            repo.add_labels(
+                "img", cells, collection="second", name="new", label_type="instance",
+                provenance=Provenance(method="manual"),
+            )  # fmt: skip
+        s3.invalidate_cache()
+        after = {key: s3.cat(key) for key in s3.find(store) if key.endswith(".json")}
+        assert after == before
+        assert not any("new_v1" in key for key in s3.find(store))
+        monkeypatch.undo()
+        assert repo.verify() == []
