@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-import numpy as np
 from fastapi import APIRouter, Query, Response
 
 from labelcollections.errors import InputError
@@ -45,13 +44,13 @@ def label_summary(ctx: ServerContext, label: LabelImage) -> Json:
     """A label image's record with its key, image name and the colours of its listed classes."""
     palette = ctx.palette(label)
     classes = label.label_schema.classes
-    colours = palette.colours_of(np.array([c.value for c in classes], dtype=np.int64))
+    colours = palette.colours_of_values([c.value for c in classes])
     return {
         **to_record(label),
         "key": label.key,
         "image": ctx.image(label.image_id).name,
         "legend": [
-            {"value": c.value, "name": c.name, "color": rgba_list(int(colour))}
+            {"value": c.value, "name": c.name, "color": rgba_list(colour)}
             for c, colour in zip(classes, colours, strict=True)
         ],
     }
@@ -190,7 +189,7 @@ def get_lineage(ctx: Context, label: str) -> list[Json]:
 def describe_value(ctx: ServerContext, label: LabelImage, value: int) -> Json:
     """What one label value is: its instance id, class, colour and instance-table row."""
     listed = label.label_schema.get(value)
-    colour = int(ctx.palette(label).colours_of(np.array([value], dtype=np.int64))[0])
+    [colour] = ctx.palette(label).colours_of_values([value])
     is_object = value != 0 and label.label_type is not LabelType.SEMANTIC
     return {
         "label_image": label.id,
