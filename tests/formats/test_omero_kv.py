@@ -749,20 +749,24 @@ def read_or_refuse(read: Any, pairs: list[tuple[str, str]]) -> None:
         assert error.source == SOURCE and "\n" not in str(error)
 
 
-@settings(max_examples=150)
-@given(label_images, edits)
-def test_edited_label_image_pairs_read_or_are_refused(
-    label: LabelImage, changes: list[Edit]
+@pytest.mark.parametrize(
+    ("records", "to_pairs", "from_pairs"),
+    [
+        (label_images, label_image_to_pairs, label_image_from_pairs),
+        (collections, collection_to_pairs, collection_from_pairs),
+    ],
+    ids=["label image", "collection"],
+)
+@settings(max_examples=120)
+@given(data=st.data(), changes=edits)
+def test_edited_pairs_read_or_are_refused(
+    records: st.SearchStrategy[Any],
+    to_pairs: Any,
+    from_pairs: Any,
+    data: st.DataObject,
+    changes: list[Edit],
 ) -> None:
-    read_or_refuse(label_image_from_pairs, edited(label_image_to_pairs(label), changes))
-
-
-@settings(max_examples=100)
-@given(collections, edits)
-def test_edited_collection_pairs_read_or_are_refused(
-    collection: LabelCollection, changes: list[Edit]
-) -> None:
-    read_or_refuse(collection_from_pairs, edited(collection_to_pairs(collection), changes))
+    read_or_refuse(from_pairs, edited(to_pairs(data.draw(records)), changes))
 
 
 schema_keys = st.sampled_from(
