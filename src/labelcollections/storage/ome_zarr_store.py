@@ -60,7 +60,7 @@ from labelcollections.storage.publish import (
     write_text_atomic,
 )
 from labelcollections.storage.pyramid import Reduction
-from labelcollections.storage.remote import reading
+from labelcollections.storage.remote import reading, remote_failure
 from labelcollections.storage.sharding import Shards, shard_shape
 from labelcollections.storage.split import Split, write_split
 from labelcollections.storage.streaming import Observer, pass_length, write_levels
@@ -244,7 +244,9 @@ class ImageStore:
         try:
             group = _open_group(location, writable)
         except (FileNotFoundError, KeyError, ValueError, OSError) as error:
-            raise InputError(location, "store", f"a readable Zarr group ({error})") from None
+            failure = remote_failure(error, location) if is_url(location) else None
+            expected = f"a readable Zarr group ({error})"
+            raise failure or InputError(location, "store", expected) from None
         return cls(location, group, writable)
 
     # -- metadata -----------------------------------------------------------------------------

@@ -68,16 +68,28 @@ def use_timeouts(seconds: float) -> None:
 @contextmanager
 def reading(location: str) -> Iterator[None]:
     """Failures of remote reads of ``location`` inside the block become one-line
-    :class:`InputError` errors (:func:`remote_failure`); other errors pass unchanged."""
+    :class:`InputError` errors (:func:`remote_failure`). A missing file (HTTP 404) stays a
+    :class:`FileNotFoundError` for the caller to report or pass over; other errors pass
+    unchanged."""
     try:
         yield
     except LabelCollectionsError:
         raise
     except Exception as error:
         failure = remote_failure(error, location)
-        if failure is None:
+        if failure is None or _missing(error):
             raise
         raise failure from None
+
+
+def _missing(error: BaseException) -> bool:
+    """True for a file that is not there, rather than one the server would not give."""
+    causes = _chain(error)[1:]
+    return isinstance(error, FileNotFoundError) and not any(
+        isinstance(cause, TimeoutError | aiohttp.ClientConnectionError)
+        or (isinstance(cause, aiohttp.ClientResponseError) and cause.status != 404)
+        for cause in causes
+    )
 
 
 def remote_failure(error: BaseException, location: str | None) -> InputError | None:
