@@ -15,14 +15,15 @@ class InputError(LabelCollectionsError):
     """Bad input from a user: a file, an argument or a document that breaks a rule.
 
     ``source`` names the input (a file path, a URL, ``--type`` …), ``field`` the offending part
-    (``ome.nodes[1].name``, ``dtype`` …) and ``expected`` what would have been accepted.
+    (``ome.nodes[1].name``, ``dtype`` …) and ``expected`` what would have been accepted. The
+    message is one line whatever the parts hold (line breaks in a user's names become spaces).
     """
 
     def __init__(self, source: str, field: str, expected: str) -> None:
         self.source = source
         self.field = field
         self.expected = expected
-        super().__init__(f"{source}: {field}: {expected}")
+        super().__init__(" ".join(f"{source}: {field}: {expected}".splitlines()))
 
 
 class NotFoundError(InputError):

@@ -16,6 +16,7 @@ from labelcollections.catalog import (
     InstanceSummary,
     LabelImageFilter,
     TableRecord,
+    queries,
 )
 from labelcollections.catalog.queries import find_statements
 from labelcollections.model.collection import LabelCollection
@@ -102,6 +103,29 @@ def test_lineage_walks_up_to_the_root_and_down_every_branch(catalog: Catalog) ->
     assert ids(catalog.lineage("v3")) == ["v1", "v2", "v3"]
     assert ids(catalog.lineage("other")) == ["other"]
     assert catalog.lineage("missing") == []
+
+
+def test_lineage_is_bounded_and_lists_a_cycle_once(
+    tmp_path: Path, new_catalog: NewCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chain longer than the depth cap is cut at the cap each way; a corrupt cycle (which
+    add and import refuse, but a catalog may hold) ends and lists each label image once."""
+    chain = [label(f"v{i}", f"v{i - 1}" if i else None, i) for i in range(9)]
+    cycle = [label("a", "b", 10), label("b", "a", 11), label("c", "c", 12)]
+    labels = [(item, f"c/{item.key}") for item in [*chain, *cycle]]
+    catalog = Catalog.create(new_catalog() or f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+    try:
+        catalog.rebuild([(IMAGE, "images/raw.ome.zarr", labels, [], [])])
+        monkeypatch.setattr(queries, "MAX_LINEAGE_DEPTH", 3)
+        assert ids(catalog.lineage("v4")) == ["v1", "v2", "v3", "v4", "v5", "v6", "v7"]
+        assert ids(catalog.lineage("v0")) == ["v0", "v1", "v2", "v3"]
+        assert sorted(ids(catalog.lineage("a"))) == ["a", "b"]
+        assert ids(catalog.lineage("c")) == ["c"]
+        monkeypatch.setattr(queries, "MAX_LINEAGE_DEPTH", 10_000)
+        assert sorted(ids(catalog.lineage("b"))) == ["a", "b"]
+        assert len(catalog.lineage("v8")) == 9
+    finally:
+        catalog.close()
 
 
 def test_find_combines_conditions(catalog: Catalog) -> None:

@@ -75,20 +75,26 @@ def assert_stores_and_catalog_agree(repository: Repository) -> None:
 def test_eight_processes_adding_label_images_at_once_all_succeed(
     repo: Path, tmp_path: Path
 ) -> None:
-    jobs = [(label_file(tmp_path, i), "shared", f"cells{i}") for i in range(8)]
+    """Half of the writers add to one shared collection, the others each to their own."""
+    collections = {i: "shared" if i % 2 == 0 else f"own{i}" for i in range(8)}
+    jobs = [(label_file(tmp_path, i), collections[i], f"cells{i}") for i in range(8)]
     results = add_labels_processes(repo, jobs)
     assert [code for code, _ in results] == [0] * 8, [err for _, err in results]
     with Repository.open(repo) as repository:
         keys = sorted(label.key for label in repository.label_images())
         assert keys == sorted(f"cells{i}@v1" for i in range(8))
-        members = repository.collection("shared").members
-        assert sorted(members) == sorted(label.id for label in repository.label_images())
+        ids = {label.name: label.id for label in repository.label_images()}
+        for name in set(collections.values()):
+            written = sorted(f"cells{i}" for i, c in collections.items() if c == name)
+            catalog_members = repository.collection(name).members
+            assert sorted(catalog_members) == sorted(ids[label] for label in written), name
+            document = json.loads(
+                (repo / f"images/plate1_A01.ome.zarr/collections/{name}.json").read_text()
+            )
+            listed = sorted(node["name"] for node in document["ome"]["nodes"][1:])
+            assert listed == [f"{label}@v1" for label in written], name
         store = ImageStore.open(str(repo / "images/plate1_A01.ome.zarr"))
         assert sorted(store.label_paths()) == sorted(key.replace("@", "_") for key in keys)
-        document = json.loads(
-            (repo / "images/plate1_A01.ome.zarr/collections/shared.json").read_text()
-        )
-        assert sorted(node["name"] for node in document["ome"]["nodes"][1:]) == keys
         assert_stores_and_catalog_agree(repository)
     assert leftovers(repo) == []
 

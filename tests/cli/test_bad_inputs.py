@@ -529,6 +529,7 @@ CASES: list[Case] = [
         ("find", "{repo}", "--max-mean-area", "inf"),
         "--max-mean-area",
     ),
+    Case("find huge --limit", ("find", "{repo}", "--limit", str(2**63)), "--limit"),
     Case("find bad --type", ("find", "{repo}", "--type", "blobs"), "--type"),
     Case("find bad --method", ("find", "{repo}", "--method", "magic"), "--method"),
     Case("find unknown --derived-from", ("find", "{repo}", "--derived-from", "x@v1"), "x@v1"),

@@ -706,3 +706,87 @@ def test_collection_id_given_twice() -> None:
         collection_from_pairs(pairs, SOURCE)
     assert error.value.field == "omero.collection_id"
     assert "repeated" in error.value.expected
+
+
+# --------------------------------------------------------------------------------------------
+# Fuzzing the readers: pairs from OMERO may be anything a user typed into the web client
+
+
+Edit = tuple[str, int, str]
+edits = st.lists(
+    st.tuples(
+        st.sampled_from(["drop", "repeat", "value", "key", "add"]),
+        st.integers(0, 2**16),
+        texts,
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+def edited(pairs: list[tuple[str, str]], changes: list[Edit]) -> list[tuple[str, str]]:
+    """``pairs`` with pairs dropped, repeated, given another value or key, or added."""
+    result = list(pairs)
+    for kind, position, text in changes:
+        index = position % len(result) if result else 0
+        if kind == "add" or not result:
+            result.insert(index, (text, text[::-1]))
+        elif kind == "drop":
+            del result[index]
+        elif kind == "repeat":
+            result.insert(index, result[index])
+        elif kind == "value":
+            result[index] = (result[index][0], text)
+        else:
+            result[index] = (text, result[index][1])
+    return result
+
+
+def read_or_refuse(read: Any, pairs: list[tuple[str, str]]) -> None:
+    try:
+        read(pairs, SOURCE)
+    except InputError as error:
+        assert error.source == SOURCE and "\n" not in str(error)
+
+
+@pytest.mark.parametrize(
+    ("records", "to_pairs", "from_pairs"),
+    [
+        (label_images, label_image_to_pairs, label_image_from_pairs),
+        (collections, collection_to_pairs, collection_from_pairs),
+    ],
+    ids=["label image", "collection"],
+)
+@settings(max_examples=120)
+@given(data=st.data(), changes=edits)
+def test_edited_pairs_read_or_are_refused(
+    records: st.SearchStrategy[Any],
+    to_pairs: Any,
+    from_pairs: Any,
+    data: st.DataObject,
+    changes: list[Edit],
+) -> None:
+    read_or_refuse(from_pairs, edited(to_pairs(data.draw(records)), changes))
+
+
+schema_keys = st.sampled_from(
+    [
+        *sorted({key for key, _ in label_image_to_pairs(_minimal_label())}),
+        *(
+            "label.dtype",
+            "class.1.name",
+            "class.1.color",
+            "label.axes[0].name",
+            "label.levels[0].shape",
+        ),
+        *("provenance.parameters.a", "attributes.x", "omero.image_id", "collection.id"),
+        "collection.member",
+    ]
+)
+
+
+@settings(max_examples=150)
+@given(st.lists(st.tuples(schema_keys | texts, texts | st.sampled_from(TRICKY_TEXT)), max_size=12))
+def test_any_pairs_read_or_are_refused(pairs: list[tuple[str, str]]) -> None:
+    read_or_refuse(label_image_from_pairs, pairs)
+    read_or_refuse(collection_from_pairs, pairs)

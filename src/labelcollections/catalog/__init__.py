@@ -2,7 +2,8 @@
 
 SQLite (the embedded default) or PostgreSQL (a shared server), chosen by URL
 (``catalog.engine``); schema versions kept by Alembic (``catalog.schema``); concurrent writers
-serialised per image (``catalog.writer``); ``find`` pages by key (``catalog.queries``).
+serialised per image (``catalog.writer``); ``find`` pages by key (``catalog.queries``); label
+values of the whole int64 and uint64 range in 64-bit columns (``catalog.label_values``).
 """
 
 from labelcollections.catalog.catalog import Catalog

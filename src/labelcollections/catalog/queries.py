@@ -200,7 +200,8 @@ def lineage(connection: Connection, label_image_id: str) -> list[LabelImage]:
     """The label image's ancestors (oldest first), itself, then its descendants.
 
     Two recursive queries walk ``derived_from`` up and down; ``depth`` orders the chain and
-    bounds it, so even a corrupt cycle ends.
+    bounds it (:data:`MAX_LINEAGE_DEPTH` each way), so even a corrupt cycle ends, and its
+    label images are listed once each.
     """
     start = select(label_images.c.id, label_images.c.derived_from, literal(0).label("depth")).where(
         label_images.c.id == label_image_id
@@ -219,8 +220,9 @@ def lineage(connection: Connection, label_image_id: str) -> list[LabelImage]:
     )
     chain = union(select(up.c.id, up.c.depth), select(down.c.id, down.c.depth)).subquery()
     statement = (
-        select(label_images.c.record)
+        select(label_images.c.id, label_images.c.record)
         .join(chain, chain.c.id == label_images.c.id)
         .order_by(chain.c.depth, label_images.c.created, label_images.c.id)
     )
-    return [LabelImage.model_validate_json(r.record) for r in connection.execute(statement)]
+    records = {row.id: row.record for row in connection.execute(statement)}
+    return [LabelImage.model_validate_json(record) for record in records.values()]

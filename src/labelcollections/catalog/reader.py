@@ -11,6 +11,7 @@ from sqlalchemy import or_, select, union
 from sqlalchemy.engine import Connection
 
 from labelcollections.catalog import queries
+from labelcollections.catalog.label_values import label_value, stored_value
 from labelcollections.catalog.queries import FindPage, LabelImageFilter
 from labelcollections.catalog.tables import (
     ALL_TABLES,
@@ -165,15 +166,20 @@ class CatalogReader:
 
     def instance_matches(self, label_image_id: str, label: int) -> list[InstanceMatch]:
         """The objects of other label images recorded as the same object as this one."""
-        match = instance_matches.c
-        forward = select(match.b_id, match.b_label, match.iou, match.threshold).where(
-            match.a_id == label_image_id, match.a_label == label
+        match, other = instance_matches.c, label_images.c
+        stored = stored_value(label)
+        forward = (
+            select(match.b_id, match.b_label, match.iou, match.threshold, other.dtype)
+            .join(label_images, other.id == match.b_id)
+            .where(match.a_id == label_image_id, match.a_label == stored)
         )
-        backward = select(match.a_id, match.a_label, match.iou, match.threshold).where(
-            match.b_id == label_image_id, match.b_label == label
+        backward = (
+            select(match.a_id, match.a_label, match.iou, match.threshold, other.dtype)
+            .join(label_images, other.id == match.a_id)
+            .where(match.b_id == label_image_id, match.b_label == stored)
         )
         rows = self.connection.execute(union(forward, backward)).all()
-        return sorted(InstanceMatch(r[0], r[1], r[2], r[3]) for r in rows)
+        return sorted(InstanceMatch(r[0], label_value(r[1], r[4]), r[2], r[3]) for r in rows)
 
     def dump(self) -> dict[str, list[dict[str, Any]]]:
         """Every table's rows in a stable order, to compare two catalogs."""

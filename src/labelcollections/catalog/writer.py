@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from labelcollections.catalog.engine import WRITE_OPTION
+from labelcollections.catalog.label_values import stored_value
 from labelcollections.catalog.queries import fold
 from labelcollections.catalog.reader import CatalogReader, TableRecord, json_text
 from labelcollections.catalog.tables import (
@@ -255,7 +256,12 @@ def label_row(label: LabelImage, store_path: str, image_name: str) -> dict[str, 
 
 def class_rows(label: LabelImage) -> list[dict[str, Any]]:
     return [
-        {"label_image_id": label.id, "value": c.value, "name": c.name, "name_folded": fold(c.name)}
+        {
+            "label_image_id": label.id,
+            "value": stored_value(c.value),
+            "name": c.name,
+            "name_folded": fold(c.name),
+        }
         for c in label.label_schema.classes
     ]
 
@@ -309,8 +315,8 @@ def table_rows(records: Iterable[TableRecord]) -> dict[Table, list[dict[str, Any
                     "a_id": match.a_id,
                     "b_id": match.b_id,
                     "threshold": match.threshold,
-                    "a_label": int(a),
-                    "b_label": int(b),
+                    "a_label": stored_value(int(a)),
+                    "b_label": stored_value(int(b)),
                     "iou": float(iou),
                 }
                 for a, b, iou in zip(match.a_labels, match.b_labels, match.ious, strict=True)

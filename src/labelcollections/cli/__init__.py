@@ -34,6 +34,7 @@ from labelcollections.cli import (
 )
 from labelcollections.cli.output import report_error, report_internal
 from labelcollections.errors import LabelCollectionsError
+from labelcollections.storage.remote import remote_failure, remote_timeout
 
 __all__ = ["cli", "main"]
 
@@ -79,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     an internal error, whose details go to a log file named in the line, 130 when interrupted.
     """
     try:
+        remote_timeout()  # a bad setting is the user's mistake, reported before any work
         cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
     except click.exceptions.Abort as aborted:
         if isinstance(aborted.__cause__, EOFError):
@@ -96,4 +98,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except Exception as error:  # the last resort: one line, the details in a log
+        if (failure := remote_failure(error, None)) is not None:
+            report_error(f"error: {failure}")
+            sys.exit(2)
         sys.exit(report_internal(error))

@@ -14,6 +14,7 @@ from labelcollections.cli.options import (
     AREA,
     COUNT,
     LABEL_TYPES,
+    PAGE_SIZE,
     axes_option,
     json_option,
     label_filter_options,
@@ -151,7 +152,7 @@ def read_parameters(path: str) -> dict[str, Any]:
 @click.option("--max-instances", type=COUNT, help="At most this many objects.")
 @click.option("--min-mean-area", type=AREA, help="Mean object size (pixels).")
 @click.option("--max-mean-area", type=AREA, help="Mean object size (pixels).")
-@click.option("--limit", type=click.IntRange(1), help="Page size: list at most this many.")
+@click.option("--limit", type=PAGE_SIZE, help="Page size: list at most this many.")
 @click.option("--cursor", help="Continue after the page that printed this cursor.")
 @json_option
 def find(

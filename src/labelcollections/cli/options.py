@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from labelcollections.cli.output import RichProgress
-from labelcollections.model.vocabulary import LabelType, Method
+from labelcollections.model.vocabulary import LARGEST_COUNT, LabelType, Method
 from labelcollections.repository import Repository
 from labelcollections.storage.sharding import parse_shards
 
@@ -23,6 +23,7 @@ __all__ = [
     "COUNT",
     "LABEL_TYPES",
     "METHODS",
+    "PAGE_SIZE",
     "FiniteFloatRange",
     "axes_option",
     "json_option",
@@ -50,8 +51,10 @@ class FiniteFloatRange(click.FloatRange):
         return number
 
 
-COUNT = click.IntRange(0, 2**63 - 1)
+COUNT = click.IntRange(0, LARGEST_COUNT)
 """A count the catalog can compare with (its integers are 64-bit)."""
+PAGE_SIZE = click.IntRange(1, LARGEST_COUNT)
+"""How many rows a page of results holds at most."""
 AREA = FiniteFloatRange(0)
 """A non-negative, finite size in pixels."""
 LABEL_TYPES = click.Choice([t.value for t in LabelType])

@@ -44,3 +44,6 @@ LABEL_DTYPES: tuple[str, ...] = (
 Downsampling = Literal["nearest", "mode"]
 """How a label image's coarser levels were made from the finer ones: every second pixel
 (``nearest``) or the most frequent value of each 2 × 2 block (``mode``)."""
+
+LARGEST_COUNT = 2**63 - 1
+"""The largest count or page size a query takes: the catalog compares signed 64-bit integers."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-import numpy as np
 from fastapi import APIRouter, Query, Response
 
 from labelcollections.errors import InputError
@@ -17,7 +16,7 @@ from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.plates import Plate
 from labelcollections.model.records import to_record
-from labelcollections.model.vocabulary import LabelType
+from labelcollections.model.vocabulary import LARGEST_COUNT, LabelType, Method
 from labelcollections.server.context import ServerContext
 from labelcollections.server.planes import Plane, axis_names, check_plane, selection
 from labelcollections.server.tile_api import DEFAULT_TILE_SIZE, Context, T, Z
@@ -45,13 +44,13 @@ def label_summary(ctx: ServerContext, label: LabelImage) -> Json:
     """A label image's record with its key, image name and the colours of its listed classes."""
     palette = ctx.palette(label)
     classes = label.label_schema.classes
-    colours = palette.colours_of(np.array([c.value for c in classes], dtype=np.int64))
+    colours = palette.colours_of_values([c.value for c in classes])
     return {
         **to_record(label),
         "key": label.key,
         "image": ctx.image(label.image_id).name,
         "legend": [
-            {"value": c.value, "name": c.name, "color": rgba_list(int(colour))}
+            {"value": c.value, "name": c.name, "color": rgba_list(colour)}
             for c, colour in zip(classes, colours, strict=True)
         ],
     }
@@ -190,7 +189,7 @@ def get_lineage(ctx: Context, label: str) -> list[Json]:
 def describe_value(ctx: ServerContext, label: LabelImage, value: int) -> Json:
     """What one label value is: its instance id, class, colour and instance-table row."""
     listed = label.label_schema.get(value)
-    colour = int(ctx.palette(label).colours_of(np.array([value], dtype=np.int64))[0])
+    [colour] = ctx.palette(label).colours_of_values([value])
     is_object = value != 0 and label.label_type is not LabelType.SEMANTIC
     return {
         "label_image": label.id,
@@ -216,8 +215,9 @@ def instance_at(
     found = ctx.label(label)
     array = ctx.label_arrays(found)[0]
     height, width = array.shape[-2:]
-    if y >= height or x >= width:
-        raise InputError("x, y", "x, y", f"a pixel within {width}×{height}")
+    for name, value, size in (("x", x, width), ("y", y, height)):
+        if value >= size:
+            raise InputError(f"{name}={value}", name, f"a pixel within {width}×{height}")
     plane = Plane(z, t)
     check_plane(axis_names(found), ctx.image(found.image_id).shape, plane)
     pixel = ctx.chunks.read(
@@ -234,14 +234,20 @@ def get_instance(ctx: Context, instance_id: str) -> Json:
     return {**found, "matches": [asdict(match) for match in instance.matches]}
 
 
+Count = Annotated[int | None, Query(ge=0, le=LARGEST_COUNT, description="objects")]
+"""A count the catalog compares with, as ``find --min-instances`` takes."""
+Area = Annotated[float | None, Query(ge=0, allow_inf_nan=False, description="pixels")]
+"""A finite size in pixels, as ``find --min-mean-area`` takes."""
+
+
 @router.get("/api/find", summary="Find label images")
 def find(
     ctx: Context,
     response: Response,
-    method: str | None = None,
+    method: Method | None = None,
     software: str | None = None,
     author: str | None = None,
-    type: str | None = None,
+    type: LabelType | None = None,
     version: str | None = None,
     class_name: Annotated[str | None, Query(alias="class")] = None,
     image: str | None = None,
@@ -251,11 +257,11 @@ def find(
     name: str | None = None,
     derived_from: Annotated[str | None, Query(description="id or name@version")] = None,
     model_sha256: str | None = None,
-    min_instances: Annotated[int | None, Query(ge=0)] = None,
-    max_instances: Annotated[int | None, Query(ge=0)] = None,
-    min_mean_area: Annotated[float | None, Query(ge=0, description="pixels")] = None,
-    max_mean_area: Annotated[float | None, Query(ge=0, description="pixels")] = None,
-    limit: Annotated[int | None, Query(ge=1, description="page size")] = None,
+    min_instances: Count = None,
+    max_instances: Count = None,
+    min_mean_area: Area = None,
+    max_mean_area: Area = None,
+    limit: Annotated[int | None, Query(ge=1, le=LARGEST_COUNT, description="page size")] = None,
     cursor: Annotated[str | None, Query(description="X-Next-Cursor of the page before")] = None,
 ) -> list[Json]:
     """Label images matching every given condition (as ``labelcollections find``).
@@ -264,10 +270,10 @@ def find(
     ``X-Next-Cursor`` (absent on the last page) is the ``cursor`` of the next page.
     """
     conditions = {
-        "method": method,
+        "method": method.value if method else None,
         "software": software,
         "author": author,
-        "label_type": type,
+        "label_type": type.value if type else None,
         "version": version,
         "class_name": class_name,
         "image": image,

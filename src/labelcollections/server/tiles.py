@@ -8,6 +8,7 @@ product. There is no loop over pixels or labels.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -21,6 +22,7 @@ HASH_MULTIPLIER = np.uint64(2654435761)
 """Knuth's multiplicative hash: spreads neighbouring label values far apart in colour."""
 
 RGBA = tuple[int, int, int, int]
+INT64_MAX = 2**63 - 1
 
 
 class Mode(StrEnum):
@@ -71,24 +73,47 @@ class LabelPalette:
     """
 
     def __init__(self, schema: LabelSchema) -> None:
-        listed = [c for c in schema.classes if c.color is not None]
-        self._values = np.array([c.value for c in listed], dtype=np.int64)
-        self._colours = np.array(
-            [pack(c.color) for c in listed if c.color is not None], dtype="<u4"
-        )
+        self._listed = sorted((c.value, pack(c.color)) for c in schema.classes if c.color)
+        self._listed_as: dict[np.dtype[np.integer], tuple[np.ndarray, np.ndarray]] = {}
         self._table = self.colours_of(np.arange(256))
         self._lock = threading.Lock()
 
     def colours_of(self, values: np.ndarray) -> np.ndarray:
-        """Packed colours of the given label values."""
+        """Packed colours of the given label values (an integer array)."""
         colours = hash_colours(values)
         colours[values == 0] = 0
-        if self._values.size:
-            position = np.searchsorted(self._values, values)
-            clipped = np.minimum(position, self._values.size - 1)
-            listed = self._values[clipped] == values
-            colours[listed] = self._colours[clipped[listed]]
+        listed_values, listed_colours = self._listed_in(values.dtype)
+        if listed_values.size:
+            position = np.searchsorted(listed_values, values)
+            clipped = np.minimum(position, listed_values.size - 1)
+            listed = listed_values[clipped] == values
+            colours[listed] = listed_colours[clipped[listed]]
         return colours
+
+    def colours_of_values(self, values: Sequence[int]) -> list[int]:
+        """Packed colours of label values given as Python integers, anywhere from int64's
+        minimum to uint64's maximum (no one numpy dtype holds them all)."""
+        large = np.array([v > INT64_MAX for v in values], dtype=bool)
+        colours = np.zeros(len(values), dtype="<u4")
+        for chosen, dtype in ((~large, np.int64), (large, np.uint64)):
+            if chosen.any():
+                picked = np.array([v for v, c in zip(values, chosen, strict=True) if c], dtype)
+                colours[chosen] = self.colours_of(picked)
+        return [int(colour) for colour in colours]
+
+    def _listed_in(self, dtype: np.dtype[np.integer]) -> tuple[np.ndarray, np.ndarray]:
+        """The schema's coloured values that ``dtype`` holds, in that dtype (so comparing
+        them with label values is exact), and their colours."""
+        found = self._listed_as.get(dtype)
+        if found is None:
+            limits = np.iinfo(dtype)
+            pairs = [(v, c) for v, c in self._listed if limits.min <= v <= limits.max]
+            found = (
+                np.array([v for v, _ in pairs], dtype=dtype),
+                np.array([c for _, c in pairs], dtype="<u4"),
+            )
+            self._listed_as[dtype] = found
+        return found
 
     def colour(self, labels: np.ndarray) -> np.ndarray:
         """Packed colours of a label tile (same shape)."""

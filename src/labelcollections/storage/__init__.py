@@ -13,6 +13,7 @@
 ``importing``       planning the import of an OME-Zarr store (ours or third-party)
 ``validation``      ``validate``: RFC-8 documents and OME-Zarr stores
 ``locations``       paths and URLs, read through fsspec
+``remote``          timeouts of remote reads, and their failures as one line
 ``zipped``          zipped OME-Zarr (``.ozx``, NGFF RFC-9)
 """
 
@@ -24,6 +25,7 @@ from labelcollections.storage import (
     publish,
     pyramid,
     regions,
+    remote,
     sharding,
     sources,
     streaming,
@@ -42,6 +44,7 @@ __all__ = [
     "publish",
     "pyramid",
     "regions",
+    "remote",
     "sharding",
     "sources",
     "streaming",

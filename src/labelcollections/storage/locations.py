@@ -12,6 +12,25 @@ import fsspec
 
 from labelcollections.errors import InputError, NotFoundError
 from labelcollections.model.parsing import parse_json
+from labelcollections.storage.remote import (
+    DEFAULT_TIMEOUT,
+    reading,
+    remote_timeout,
+    use_timeouts,
+)
+
+
+def _timeout_from_environment() -> float:
+    """The configured timeout; a bad setting is reported by the command line (which checks
+    it first), so here it falls back to the default."""
+    try:
+        return remote_timeout()
+    except InputError:
+        return DEFAULT_TIMEOUT
+
+
+# Every process that reads stores imports this module, Dask workers included.
+use_timeouts(_timeout_from_environment())
 
 
 def is_url(location: str) -> bool:
@@ -62,7 +81,7 @@ def read_text(location: str) -> str:
     """The UTF-8 text at a path or URL; a missing file is a :class:`NotFoundError`."""
     try:
         if is_url(location):
-            with fsspec.open(location, "rt", encoding="utf-8") as handle:
+            with reading(location), fsspec.open(location, "rt", encoding="utf-8") as handle:
                 text: str = handle.read()
                 return text
         return Path(location).read_text(encoding="utf-8")

@@ -60,6 +60,7 @@ from labelcollections.storage.publish import (
     write_text_atomic,
 )
 from labelcollections.storage.pyramid import Reduction
+from labelcollections.storage.remote import reading, remote_failure
 from labelcollections.storage.sharding import Shards, shard_shape
 from labelcollections.storage.split import Split, write_split
 from labelcollections.storage.streaming import Observer, pass_length, write_levels
@@ -241,9 +242,11 @@ class ImageStore:
         if not is_url(location) and not Path(location).exists():
             raise NotFoundError(location, "store", "an existing OME-Zarr store")
         try:
-            group = zarr.open_group(location, mode="r+" if writable else "r")
+            group = _open_group(location, writable)
         except (FileNotFoundError, KeyError, ValueError, OSError) as error:
-            raise InputError(location, "store", f"a readable Zarr group ({error})") from None
+            failure = remote_failure(error, location) if is_url(location) else None
+            expected = f"a readable Zarr group ({error})"
+            raise failure or InputError(location, "store", expected) from None
         return cls(location, group, writable)
 
     # -- metadata -----------------------------------------------------------------------------
@@ -402,7 +405,7 @@ class ImageStore:
 
     def reopen(self) -> None:
         """Read the group's metadata again after writing below it."""
-        self.group = zarr.open_group(self.location, mode="r+" if self.writable else "r")
+        self.group = _open_group(self.location, self.writable)
 
     def write_collection_document(self, name: str, document: Mapping[str, Any]) -> None:
         self._check_writable()
@@ -451,6 +454,20 @@ class ImageStore:
             other = "an array" if kind == "group" else "a group"
             raise InputError(self.location, path, f"a Zarr {kind}, not {other}")
         return node
+
+
+def _open_group(location: str, writable: bool) -> zarr.Group:
+    """The Zarr group at a path or URL. At a URL, Zarr v3 metadata is asked for alone first:
+    Zarr otherwise asks for four files at once, and when one request fails the other three
+    are still under way as the command exits."""
+    mode: Literal["r+", "r"] = "r+" if writable else "r"
+    if not is_url(location):
+        return zarr.open_group(location, mode=mode)
+    with reading(location):
+        try:
+            return zarr.open_group(location, mode=mode, zarr_format=3)
+        except FileNotFoundError:
+            return zarr.open_group(location, mode=mode, zarr_format=2)
 
 
 def stored_hash(location: str, key: str) -> str:

@@ -21,14 +21,16 @@ def read_feature_table(source: str | Path | pa.Table, instance_key: str) -> pa.T
     """
     name = "<table>" if isinstance(source, pa.Table) else str(source)
     table = source if isinstance(source, pa.Table) else _read(Path(source))
-    if len(set(table.column_names)) != len(table.column_names):
-        repeated = sorted({c for c in table.column_names if table.column_names.count(c) > 1})
+    try:
+        names = table.column_names
+    except UnicodeDecodeError as error:  # the CSV reader decodes the header only when asked
+        raise InputError(name, "header", f"column names in UTF-8 ({error.reason})") from None
+    if len(set(names)) != len(names):
+        repeated = sorted({c for c in names if names.count(c) > 1})
         raise InputError(name, repeated[0], "column names that appear once")
-    if instance_key not in table.column_names:
+    if instance_key not in names:
         raise InputError(
-            name,
-            instance_key,
-            f"a column of label values (columns: {', '.join(table.column_names)})",
+            name, instance_key, f"a column of label values (columns: {', '.join(names)})"
         )
     column = table.column(instance_key)
     if not pa.types.is_integer(column.type) or column.null_count:
@@ -37,7 +39,7 @@ def read_feature_table(source: str | Path | pa.Table, instance_key: str) -> pa.T
         raise InputError(name, instance_key, "label values of 0 or more")
     if len(column) and pc.count_distinct(column).as_py() != len(column):
         raise InputError(name, instance_key, "each label value in one row only")
-    others = [c for c in table.column_names if c != instance_key]
+    others = [c for c in names if c != instance_key]
     if "label" in others:
         raise InputError(name, "label", f"no column named 'label' besides {instance_key!r}")
     columns = [column.cast(pa.uint64()), *(table.column(c) for c in others)]
