@@ -284,7 +284,8 @@ def main() -> int:
     template.mkdir()
     make_template(template)
     durations = {verb.name: duration(verb, template, scratch) for verb in VERBS}
-    print("uninterrupted run:", ", ".join(f"{k} {v:.2f}s" for k, v in durations.items()))
+    print("uninterrupted run:", ", ".join(f"{k} {v:.2f}s" for k, v in durations.items()),
+          flush=True)  # fmt: skip
     inconsistent: Counter[str] = Counter()
     retry_failed: Counter[str] = Counter()
     for number in range(arguments.trials):
@@ -296,6 +297,9 @@ def main() -> int:
         if not consistent or not retried:
             print(f"  trial {number}: {verb.name} killed at {instant:.2f}s:"
                   f" consistent={consistent} retry={retried}")  # fmt: skip
+        if (number + 1) % 25 == 0:
+            print(f"after {number + 1} trials: inconsistent={sum(inconsistent.values())}"
+                  f" retry_failed={sum(retry_failed.values())}", flush=True)  # fmt: skip
     shutil.rmtree(scratch / "trial", ignore_errors=True)
     for verb in VERBS:
         print(f"{verb.name}: inconsistent={inconsistent[verb.name]}"
