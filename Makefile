@@ -7,7 +7,7 @@ DEMO_DIR ?= demo-output
 WHEELS ?= $(HOME)/.cache/labelcollections/wheels
 VIEWER_VENDOR := src/labelcollections/server/static/vendor
 
-.PHONY: demo test lint typecheck unit benchmarks clean omero-wheel bundle omero-coverage postgresql
+.PHONY: demo test lint typecheck unit benchmarks reliability clean omero-wheel bundle omero-coverage postgresql
 
 $(STAMP): pyproject.toml tools/build_zeroc_ice.py $(VIEWER_VENDOR)/openseadragon.min.js
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,12 @@ unit: $(STAMP) /usr/bin/chromium postgresql
 test: lint typecheck unit
 
 BENCHMARKS := write_labels instances compare tiles masks big_image polygons catalog_query ingest
+
+# Crash trials and concurrent writers (docs/reliability.md); about an hour on 2 cores.
+reliability: $(STAMP) postgresql
+	$(BIN)/python tools/crash_trials.py --trials 200
+	$(BIN)/python tools/concurrent_writers.py --writers 8 --rounds 10
+	$(BIN)/python tools/concurrent_writers.py --writers 8 --rounds 10 --postgresql
 
 benchmarks: $(STAMP) postgresql
 	for name in $(BENCHMARKS); do $(BIN)/python benchmarks/$$name.py || exit 1; done

@@ -2,9 +2,11 @@
 collection: every label image must end up in the store, its collection documents and the
 catalog, and ``verify`` and ``reindex`` must pass.
 
-Usage: ``python tools/concurrent_writers.py [--writers 8] [--rounds 10] [--catalog URL]``
-(default: SQLite in the repository; a ``postgresql://`` URL for PostgreSQL). The last line reads
-``RESULT writers=W rounds=R failed=F missing=M``; the exit code is 1 if F or M is not 0.
+Usage: ``python tools/concurrent_writers.py [--writers 8] [--rounds 10] [--catalog URL |
+--postgresql]`` (default: SQLite in the repository; a ``postgresql://`` URL, or
+``--postgresql`` for a throw-away PostgreSQL server started on 127.0.0.1 and removed after).
+The last line reads ``RESULT writers=W rounds=R failed=F missing=M``; the exit code is 1 if F
+or M is not 0.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from labelcollections.catalog.local_server import LocalPostgres
 from labelcollections.repository import Repository
 
 CLI = str(Path(sys.executable).parent / "labelcollections")
@@ -37,17 +40,28 @@ def main() -> int:
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--catalog", help="catalog URL (default: SQLite in the repository)")
+    parser.add_argument("--postgresql", action="store_true", help="on a throw-away PostgreSQL")
     arguments = parser.parse_args()
+    if not arguments.postgresql:
+        return trial(arguments.writers, arguments.rounds, arguments.catalog)
+    server = LocalPostgres.start()
+    try:
+        return trial(arguments.writers, arguments.rounds, server.create_database())
+    finally:
+        server.stop()
+
+
+def trial(writers: int, rounds: int, catalog: str | None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="concurrent-writers-"))
     root = folder / "repo"
-    with Repository.init(root, catalog=arguments.catalog) as repository:
+    with Repository.init(root, catalog=catalog) as repository:
         repository.add_image(np.zeros(SHAPE, np.uint8), "img")
     expected: dict[str, str] = {}
     failed = 0
-    for round_number in range(arguments.rounds):
+    for round_number in range(rounds):
         processes = []
-        for writer in range(arguments.writers):
-            number = round_number * arguments.writers + writer
+        for writer in range(writers):
+            number = round_number * writers + writer
             collection = "shared" if writer % 2 == 0 else f"own {number}"
             expected[f"cells{number}@v1"] = collection
             command = [CLI, "add-labels", str(root), "img", str(label_file(folder, number)),
@@ -87,7 +101,7 @@ def main() -> int:
     print(f"label images: {len(labels)} of {len(expected)}; verify problems: {len(problems)};"
           f" reindex changes nothing: {rebuilt_equal}")  # fmt: skip
     missing += len(problems) + (not rebuilt_equal)
-    print(f"RESULT writers={arguments.writers} rounds={arguments.rounds} failed={failed}"
+    print(f"RESULT writers={writers} rounds={rounds} failed={failed}"
           f" missing={missing}")  # fmt: skip
     return 1 if failed or missing else 0
 
