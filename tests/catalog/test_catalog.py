@@ -29,13 +29,23 @@ IMAGE = ReferenceImage(id="img", name="raw")
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def label(identifier: str, parent: str | None, hours: int, method: str = "manual") -> LabelImage:
+def label(
+    identifier: str,
+    parent: str | None,
+    hours: int,
+    method: str = "manual",
+    image: ReferenceImage = IMAGE,
+    classes: tuple[str, ...] = (),
+) -> LabelImage:
     return LabelImage(
         id=identifier,
         name="nuclei",
         version=identifier,
-        image_id=IMAGE.id,
+        image_id=image.id,
         label_type="instance",
+        label_schema=LabelSchema(
+            classes=tuple(LabelClass(value=v, name=n) for v, n in enumerate(classes, 1))
+        ),
         provenance=Provenance(
             method=method, derived_from=parent, created=START + timedelta(hours=hours)
         ),
@@ -193,17 +203,7 @@ def test_totals_are_exact_up_to_the_cap_unless_the_exact_total_is_asked(
 
 
 def classified(identifier: str, image: ReferenceImage, *names: str) -> LabelImage:
-    return LabelImage(
-        id=identifier,
-        name="tissue",
-        version=identifier,
-        image_id=image.id,
-        label_type="semantic",
-        label_schema=LabelSchema(
-            classes=tuple(LabelClass(value=v, name=n) for v, n in enumerate(names, 1))
-        ),
-        provenance=Provenance(method="manual", created=START),
-    )
+    return label(identifier, None, 0, image=image, classes=names)
 
 
 def test_a_class_filter_pages_in_listing_order_and_folds_case(

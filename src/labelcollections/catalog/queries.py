@@ -109,8 +109,9 @@ def matching(query: LabelImageFilter, *columns: ColumnElement[Any]) -> Select[An
     """``columns`` of the label images matching ``query``.
 
     A class filter joins ``label_class_names`` on the listing order (image name, name,
-    version): that key leads its index, so either table may lead the join, and the class
-    index alone yields the class's label images in listing order.
+    version): that key follows the class name in its index, so either table may lead the
+    join, and the class index alone yields the class's label images in listing order (the
+    page orders by the class table's copy of the key, which SQLite then needs not sort).
     """
     statement = select(*columns).select_from(label_images).where(*filter_conditions(query))
     if not query.class_name:
@@ -212,9 +213,10 @@ def find_statements(
         found = found.limit(TOTAL_CAP + 1)
     count = select(func.count()).select_from(found.subquery())
     page = matching(query, label_images.c.record, *ORDER)
+    order = CLASS_ORDER if query.class_name else ORDER
     if cursor is not None:
-        page = page.where(tuple_(*ORDER) > tuple_(*(literal(k) for k in decode_cursor(cursor))))
-    page = page.order_by(*ORDER)
+        page = page.where(tuple_(*order) > tuple_(*(literal(k) for k in decode_cursor(cursor))))
+    page = page.order_by(*order)
     return count, page if limit is None else page.limit(limit + 1)
 
 

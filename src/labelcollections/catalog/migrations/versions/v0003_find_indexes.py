@@ -35,25 +35,19 @@ FIND_INDEXES = {
     "model_sha256": ["model_sha256_folded"],
 }
 """The leading columns of each ``ix_label_images_<name>``."""
-FIRST_FIND_INDEXES = {
-    "order": ORDER,
-    "method": ["method", *ORDER],
-    "type": ["label_type", *ORDER],
-    "version": ["version", "image_name", "name"],
-    "name": ["name", "image_name", "version"],
-    "software": ["software_folded", *ORDER],
-    "author": ["author_folded", *ORDER],
-    "model_sha256": ["model_sha256_folded"],
-}
-"""The same indexes as revision 0001 made them."""
 
 
 def _ordered(length: int) -> sa.String:
     return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
 
 
+def _listing(leading: list[str]) -> list[str]:
+    """The leading columns, then the listing order (as revision 0001 made the indexes)."""
+    return leading + [column for column in ORDER if column not in leading]
+
+
 def _covering(leading: list[str]) -> list[str]:
-    keys = leading + [column for column in ORDER if column not in leading]
+    keys = _listing(leading)
     return keys + [column for column in CARRIED if column not in keys]
 
 
@@ -85,8 +79,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Back to revision 0002: ``label_classes`` is filled again from the label images'
     records (class values and names), folded as the writer folds them."""
-    for name, columns in FIRST_FIND_INDEXES.items():
+    for name, leading in FIND_INDEXES.items():
         op.drop_index(f"ix_label_images_{name}", "label_images")
+        columns = leading if name == "model_sha256" else _listing(leading)
         op.create_index(f"ix_label_images_{name}", "label_images", columns)
     classes = op.create_table(
         "label_classes",
