@@ -224,6 +224,9 @@ def test_a_class_filter_pages_in_listing_order_and_folds_case(
     first = catalog.find(nucleus, limit=1)
     assert (ids(first.labels), first.total) == (["t3"], 2)
     assert ids(catalog.find(nucleus, limit=1, cursor=first.next_cursor).labels) == ["t1"]
+    by_name = catalog.find(LabelImageFilter(class_name="nucleus", name="nuclei"), limit=1)
+    by_method = catalog.find(LabelImageFilter(class_name="nucleus", method="manual"), limit=1)
+    assert by_name.total == by_method.total == 2  # counted in the class index, and joined
     assert found(catalog, class_name="stroma", image="raw") == ["t1"]
     assert found(catalog, class_name="stroma", version="t4") == ["t4"]
     assert found(catalog, class_name="nothing") == []

@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import (
@@ -55,6 +55,8 @@ CLASS_ORDER = (
     label_class_names.c.version,
 )
 """The same key in ``label_class_names``."""
+LISTING_KEY_FILTERS = frozenset({"class_name", "image", "name", "version"})
+"""The filters that ``label_class_names`` can check by itself."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,24 @@ def matching(query: LabelImageFilter, *columns: ColumnElement[Any]) -> Select[An
     same_label = and_(*(named == column for named, column in zip(CLASS_ORDER, ORDER, strict=True)))
     return statement.join(label_class_names, same_label).where(
         names.name_folded == fold(query.class_name)
+    )
+
+
+def _counted(query: LabelImageFilter) -> Select[Any]:
+    """A row per match of ``query``, to count.
+
+    A class filter whose only other filters are on the listing key (image, name, version)
+    counts rows of the class index alone: it holds that key, and every row has its label
+    image.
+    """
+    given = {field.name for field in fields(query) if getattr(query, field.name) is not None}
+    if not (query.class_name and given <= LISTING_KEY_FILTERS):
+        return matching(query, literal_column("1").label("found"))
+    names = label_class_names.c
+    key = zip(CLASS_ORDER, (query.image, query.name, query.version), strict=True)
+    return select(literal_column("1").label("found")).where(
+        names.name_folded == fold(query.class_name),
+        *(column == value for column, value in key if value),
     )
 
 
@@ -208,7 +228,7 @@ def find_statements(
     than ``limit``, to tell whether another page follows)."""
     if limit is not None and limit < 1:
         raise InputError(str(limit), "limit", "a page size of at least 1")
-    found = matching(query, literal_column("1").label("found"))
+    found = _counted(query)
     if not exact_total:
         found = found.limit(TOTAL_CAP + 1)
     count = select(func.count()).select_from(found.subquery())
