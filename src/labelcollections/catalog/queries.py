@@ -225,19 +225,26 @@ def find_statements(
 ) -> tuple[Select[Any], Select[Any]]:
     """The count of the matches of ``query`` (all of them with ``exact_total``, else at most
     one more than :data:`TOTAL_CAP`), and the page after ``cursor`` in ``ORDER`` (one row more
-    than ``limit``, to tell whether another page follows)."""
+    than ``limit``, to tell whether another page follows).
+
+    The page picks its keys first and then reads their records: when the database leads with
+    an index in another order and sorts, it sorts the matches' keys, read from the index,
+    rather than their records, read from the table.
+    """
     if limit is not None and limit < 1:
         raise InputError(str(limit), "limit", "a page size of at least 1")
     found = _counted(query)
     if not exact_total:
         found = found.limit(TOTAL_CAP + 1)
     count = select(func.count()).select_from(found.subquery())
-    page = matching(query, label_images.c.record, *ORDER)
     order = CLASS_ORDER if query.class_name else ORDER
+    keys = matching(query, *order).order_by(*order)
     if cursor is not None:
-        page = page.where(tuple_(*order) > tuple_(*(literal(k) for k in decode_cursor(cursor))))
-    page = page.order_by(*order)
-    return count, page if limit is None else page.limit(limit + 1)
+        keys = keys.where(tuple_(*order) > tuple_(*(literal(k) for k in decode_cursor(cursor))))
+    chosen = (keys if limit is None else keys.limit(limit + 1)).subquery()
+    same_label = and_(*(column == key for column, key in zip(ORDER, chosen.c, strict=True)))
+    page = select(label_images.c.record, *ORDER).join(chosen, same_label)
+    return count, page.order_by(*chosen.c)
 
 
 def find_page(
