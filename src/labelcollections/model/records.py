@@ -22,6 +22,8 @@ JSON_INTEGERS = (-(2**63), 2**64 - 1)
 
 def _portable(value: JsonValue) -> JsonValue:
     """Refuse integers beyond 64 bits anywhere in a JSON value (walked without recursion)."""
+    if not value:  # most objects are empty (a class's properties): nothing to walk
+        return value
     pending = [value]
     while pending:
         item = pending.pop()
