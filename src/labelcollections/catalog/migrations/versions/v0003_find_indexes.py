@@ -74,6 +74,8 @@ def upgrade() -> None:
     for name, leading in FIND_INDEXES.items():
         op.drop_index(f"ix_label_images_{name}", "label_images")
         op.create_index(f"ix_label_images_{name}", "label_images", _covering(leading))
+    for table in ("label_images", "label_class_names"):  # the planners learn the new indexes
+        op.execute(f"ANALYZE {table}")
 
 
 def downgrade() -> None:
