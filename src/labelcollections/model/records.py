@@ -24,7 +24,7 @@ def _portable(value: JsonValue) -> JsonValue:
     """Refuse integers beyond 64 bits anywhere in a JSON value (walked without recursion)."""
     if not value:  # most objects are empty (a class's properties): nothing to walk
         return value
-    pending = [value]
+    pending: list[JsonValue] = [value]
     while pending:
         item = pending.pop()
         if isinstance(item, dict):
