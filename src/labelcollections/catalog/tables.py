@@ -5,9 +5,11 @@ the catalog can answer without opening stores, and ``reindex`` can compare it ex
 
 This is the schema at the newest migration (``migrations/versions``); the migrations, not
 ``create_all``, build it in a database. ``find`` lists label images by (image name, name,
-version), so each filter column has an index that continues with those columns: a page of a
-filtered listing is one ordered index range, whatever the size of the catalog, and a count
-reads the index alone. Text that ``find`` compares case-insensitively has a case-folded copy
+version), so each filter column has an index that continues with those columns and then
+carries the provenance columns that filters combine: a page of a filtered listing is one
+ordered index range, whatever the size of the catalog, and a combination of filters is checked
+inside the index (``_filter_index``); class names have their own table keyed in listing order
+(``label_class_names``). Text that ``find`` compares case-insensitively has a case-folded copy
 (``*_folded``, folded by Python, so both catalogs fold alike) that the index holds: an index on
 ``lower(column)`` would serve the page but not an index-only count. On PostgreSQL the ordering
 columns use the "C" collation, so both catalogs order text the same way (by code point).
