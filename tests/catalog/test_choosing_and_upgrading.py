@@ -85,16 +85,21 @@ def test_revision_0003_keys_class_names_in_listing_order_and_goes_back(
     tmp_path: Path, new_catalog: NewCatalog
 ) -> None:
     """Upgrading from 0002 moves the class rows into ``label_class_names`` (each folded name
-    once per label image); going back rebuilds ``label_classes`` from the records."""
+    once per label image); going back rebuilds ``label_classes`` from the records (uint64
+    values from 2**63 wrapped into the signed column)."""
     url = new_catalog() or f"sqlite:///{tmp_path / 'c.sqlite'}"
     image = ReferenceImage(id="img", name="raw")
-    schemas = {"a": ["Nucleus", "nucleus", "Cell"], "b": [], "c": ["cell"]}
+    schemas = {
+        "a": [(1, "Nucleus"), (2, "nucleus"), (3, "Cell")],
+        "b": [],
+        "c": [(2**64 - 1, "cell")],
+    }
     labels = [
         LabelImage(
             id=key, name="seg", version=key, image_id=image.id, label_type="semantic",
-            provenance=Provenance(method="manual"),
+            dtype="uint64", provenance=Provenance(method="manual"),
             label_schema=LabelSchema(classes=tuple(
-                LabelClass(value=value, name=name) for value, name in enumerate(names, 1)
+                LabelClass(value=value, name=name) for value, name in names
             )),
         )
         for key, names in schemas.items()
@@ -107,7 +112,7 @@ def test_revision_0003_keys_class_names_in_listing_order_and_goes_back(
             rows = writer.connection.execute(text("SELECT * FROM label_classes")).all()
         assert sorted(tuple(row) for row in rows) == [
             ("a", 1, "Nucleus", "nucleus"), ("a", 2, "nucleus", "nucleus"),
-            ("a", 3, "Cell", "cell"), ("c", 1, "cell", "cell"),
+            ("a", 3, "Cell", "cell"), ("c", -1, "cell", "cell"),
         ]  # fmt: skip
         with catalog.writing() as writer:
             assert schema_state(writer.connection) is SchemaState.BEHIND

@@ -51,6 +51,11 @@ def _covering(leading: list[str]) -> list[str]:
     return keys + [column for column in CARRIED if column not in keys]
 
 
+def _int64(value: int) -> int:
+    """A label value as a signed 64-bit column holds it: uint64 values from 2**63 wrap."""
+    return value - 2**64 if value >= 2**63 else value
+
+
 def upgrade() -> None:
     op.create_table(
         "label_class_names",
@@ -96,7 +101,7 @@ def downgrade() -> None:
     op.create_index("ix_label_classes_name", "label_classes", ["name_folded", "label_image_id"])
     records = op.get_bind().execute(sa.text("SELECT id, record FROM label_images"))
     rows = [
-        {"label_image_id": identifier, "value": c["value"], "name": c.get("name"),
+        {"label_image_id": identifier, "value": _int64(c["value"]), "name": c.get("name"),
          "name_folded": c["name"].casefold() if c.get("name") is not None else None}
         for identifier, record in records
         for c in json.loads(record).get("label_schema", {}).get("classes", [])
