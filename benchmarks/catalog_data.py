@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from labelcollections.catalog.writer import (
-    class_rows,
+    class_name_rows,
     collection_row,
     image_row,
     label_row,
@@ -85,7 +85,8 @@ OUR_COLUMNS = {
                      "software_version", "author", "author_folded", "created", "model_name",
                      "model_version", "model_sha256", "model_sha256_folded", "training_data",
                      "reference_hash", "content_hash", "derived_from", "record"),
-    "label_classes": ("label_image_id", "value", "name", "name_folded"),
+    "label_class_names": ("name_folded", "image_name", "label_name", "version",
+                          "label_image_id"),
     "collections": ("id", "image_id", "name", "description", "method", "author", "created",
                     "record"),
     "memberships": ("collection_id", "label_image_id", "position"),
@@ -179,11 +180,12 @@ def _chunk(
                        models[k], ranked[k, : class_counts[k]])  # fmt: skip
         row = tuple(label["row"][column] for column in OUR_COLUMNS["label_images"])
         chunk.ours["label_images"].append(row)
+        name, version = label["row"]["name"], label["row"]["version"]
         classes = [
-            (label_id(j), value, CLASSES[c], CLASSES[c].casefold())
-            for value, c in enumerate(label["classes"], 1)
+            (CLASSES[c].casefold(), image_name(i), name, version, label_id(j))
+            for c in label["classes"]
         ]
-        chunk.ours["label_classes"].extend(classes)
+        chunk.ours["label_class_names"].extend(classes)
         area = float(mean_areas[k])
         chunk.ours["instance_summaries"].append(
             (label_id(j), int(instances[k]), int(instances[k] * area), 1, int(area * 3), area)
@@ -321,7 +323,7 @@ def check_sample(chunk: Chunk) -> None:
     for row, classes, pairs, i in chunk.sample:
         label = LabelImage.model_validate_json(row[columns.index("record")])
         _check_rows("label_images", [row], [label_row(label, row[5], image_name(i))])
-        _check_rows("label_classes", classes, class_rows(label))
+        _check_rows("label_class_names", classes, class_name_rows(label, image_name(i)))
         collections = [int(v) for k, v in pairs if k == "omero.collection_id"]
         expected = label_image_to_pairs(label, ref_omero_image_id=i + 1,
                                         collection_omero_ids=collections)  # fmt: skip

@@ -10,12 +10,16 @@ same label images (``image``, ``annotation``, ``imageannotationlink``,
 A fixed mix of twelve queries with 1, 2 and 4 filters runs ``--rounds`` times (after one
 untimed round), the three sides taking turns query by query. Ours is ``Catalog.find`` with a
 page of ``--page`` label images: the total count, the page, and its records parsed into
-models. The peer runs the SQL that omero-py's ``getObjectsByMapAnnotations`` HQL becomes, one
-join of ``annotation_mapvalue`` per key (``select distinct obj.id from ImageAnnotationLink ial
-join ial.child ann join ann.mapValue mv join ial.parent obj where mv.name = :k and
-mv.value = :v and ann.ns = :ns``), for the count and the page, then fetches the page's pairs.
-The peer runs as plain SQL: no HQL translation, Ice round trip, OMERO permission filter or
-decoding of pairs, all of which would only slow it down.
+models. The total is what ``find`` reports by default (on the command line, over HTTP and in
+the viewer): exact up to ``TOTAL_CAP`` (10,000) matches, else "10,000+"; the peer's count is
+capped the same way (``LIMIT`` 10,001 under its count). ``--exact-total`` times exact totals
+on all three sides instead. The peer runs the SQL that omero-py's
+``getObjectsByMapAnnotations`` HQL becomes, one join of ``annotation_mapvalue`` per key
+(``select distinct obj.id from ImageAnnotationLink ial join ial.child ann join ann.mapValue mv
+join ial.parent obj where mv.name = :k and mv.value = :v and ann.ns = :ns``), for the count
+and the page, then fetches the page's pairs. The peer runs as plain SQL: no HQL translation,
+Ice round trip, OMERO permission filter or decoding of pairs, all of which would only slow it
+down.
 
 Before timing, each query must give the same total and the same first page on all three sides.
 Prints the median time of each query, then ``P95`` lines and the ``RATIO`` of the peer's p95 to
@@ -56,7 +60,7 @@ from catalog_data import (
     image_name,
     model_sha256,
 )
-from labelcollections.catalog import Catalog, LabelImageFilter
+from labelcollections.catalog import TOTAL_CAP, Catalog, LabelImageFilter
 from labelcollections.catalog.local_server import LocalPostgres
 from labelcollections.catalog.tables import metadata
 from labelcollections.cli.omero import FIND_KEYS
@@ -257,17 +261,22 @@ def load(
     print(f"  loaded and indexed in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
 
+Answer = tuple[int, bool, list[int]]
+"""A find's total, whether it is exact, and the ids of its first page."""
+
+
 class Peer:
     """The map-annotation queries, on one connection."""
 
-    def __init__(self, url: str, page: int) -> None:
+    def __init__(self, url: str, page: int, exact_total: bool) -> None:
         self.connection = psycopg.connect(url, autocommit=True)
         self.connection.execute(f"SET statement_timeout = '{PEER_TIMEOUT_SECONDS}s'")
         self.page = page
+        self.exact_total = exact_total
 
-    def find(self, query: Query) -> tuple[int, list[int]]:
-        """The number of matching label images and the OMERO ids of the first page (whose
-        pairs are fetched too)."""
+    def find(self, query: Query) -> Answer:
+        """The number of matching label images (capped as ours), whether it is exact, and the
+        OMERO ids of the first page (whose pairs are fetched too)."""
         conditions = query.pairs()
         joins = "".join(
             f" JOIN annotation_mapvalue mv{k} ON mv{k}.annotation_id = ann.id"
@@ -283,8 +292,12 @@ class Peer:
             f" WHERE ann.discriminator IN ('/map/') AND ann.ns = %s{where}"
         )
         values = [NS_LABEL_IMAGE, *(v for key, _, value in conditions for v in (key, value))]
-        total = self.connection.execute(f"SELECT count(DISTINCT obj.id) {body}", values)
+        cap = "" if self.exact_total else f" LIMIT {TOTAL_CAP + 1}"
+        total = self.connection.execute(
+            f"SELECT count(*) FROM (SELECT DISTINCT obj.id {body}{cap}) AS found", values
+        )
         count = int(total.fetchone()[0])  # type: ignore[index]
+        exact = self.exact_total or count <= TOTAL_CAP
         rows = self.connection.execute(
             f"SELECT DISTINCT obj.id {body} ORDER BY obj.id LIMIT %s", [*values, self.page]
         ).fetchall()
@@ -296,25 +309,24 @@ class Peer:
             " WHERE ial.parent = ANY(%s) AND ann.ns = %s ORDER BY ial.parent, mv.index",
             [ids, NS_LABEL_IMAGE],
         ).fetchall()
-        return count, ids
+        return (count if exact else TOTAL_CAP), exact, ids
 
 
-def check_answers(
-    mix: list[Query], sides: dict[str, Callable[[Query], tuple[int, list[int]]]]
-) -> None:
+def check_answers(mix: list[Query], sides: dict[str, Callable[[Query], Answer]]) -> None:
     """Every side gives the same total and first page for every query, or the run fails."""
     print(f"{'query':<100} {'matches':>9}")
     for query in mix:
         answers = {name: side(query) for name, side in sides.items()}
         if len(set(map(repr, answers.values()))) != 1:
             sys.exit(f"different answers to {query.label}: {answers}")
-        print(f"{query.label:<100} {next(iter(answers.values()))[0]:>9,}")
+        total, exact, _ = next(iter(answers.values()))
+        print(f"{query.label:<100} {total:>9,}{'' if exact else '+'}")
 
 
-def ours(catalog: Catalog, page: int) -> Callable[[Query], tuple[int, list[int]]]:
-    def find(query: Query) -> tuple[int, list[int]]:
-        found = catalog.find(query.ours(), page)
-        return found.total, [int(label.id, 16) for label in found.labels]
+def ours(catalog: Catalog, page: int, exact_total: bool) -> Callable[[Query], Answer]:
+    def find(query: Query) -> Answer:
+        found = catalog.find(query.ours(), page, exact_total=exact_total)
+        return found.total, found.total_exact, [int(label.id, 16) for label in found.labels]
 
     return find
 
@@ -326,6 +338,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds of the mix")
     parser.add_argument("--page", type=int, default=50, help="page size of find")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--exact-total", action="store_true", help="time exact totals (find --exact-total)"
+    )
     args = parser.parse_args()
     if args.images < 10 or args.rounds < 1:
         parser.error("--images must be at least 10 and --rounds at least 1")
@@ -349,19 +364,22 @@ def run(args: argparse.Namespace, server: LocalPostgres, folder: Path) -> None:
 
 def measure(args: argparse.Namespace, postgresql: Catalog, sqlite: Catalog, peer_url: str) -> None:
     """Check that the three sides agree, then time the mix and report."""
-    peer = Peer(peer_url, args.page)
+    peer = Peer(peer_url, args.page, args.exact_total)
 
-    def peer_find(query: Query) -> tuple[int, list[int]]:
-        count, ids = peer.find(query)
-        return count, [i - LABEL_OMERO_ID for i in ids]
+    def peer_find(query: Query) -> Answer:
+        count, exact, ids = peer.find(query)
+        return count, exact, [i - LABEL_OMERO_ID for i in ids]
 
     sides = {
-        "postgresql": ours(postgresql, args.page),
-        "sqlite": ours(sqlite, args.page),
+        "postgresql": ours(postgresql, args.page, args.exact_total),
+        "sqlite": ours(sqlite, args.page, args.exact_total),
         "omero": peer_find,
     }
+
     mix = query_mix(args.images, args.seed)
     check_answers(mix, sides)
+    totals = "exact totals" if args.exact_total else f"totals exact up to {TOTAL_CAP:,}"
+    print(f"timed: find with a page of {args.page} and {totals}, on all three sides")
     times: dict[str, dict[str, list[float]]] = {name: {} for name in sides}
     order = random.Random(args.seed)
     timeouts = 0

@@ -21,6 +21,7 @@ from labelcollections.catalog import (
 from labelcollections.catalog.queries import find_statements
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
+from labelcollections.model.label_schema import LabelClass, LabelSchema
 from labelcollections.model.provenance import Provenance
 
 NewCatalog = Callable[[], str | None]
@@ -28,13 +29,23 @@ IMAGE = ReferenceImage(id="img", name="raw")
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def label(identifier: str, parent: str | None, hours: int, method: str = "manual") -> LabelImage:
+def label(
+    identifier: str,
+    parent: str | None,
+    hours: int,
+    method: str = "manual",
+    image: ReferenceImage = IMAGE,
+    classes: tuple[str, ...] = (),
+) -> LabelImage:
     return LabelImage(
         id=identifier,
         name="nuclei",
         version=identifier,
-        image_id=IMAGE.id,
+        image_id=image.id,
         label_type="instance",
+        label_schema=LabelSchema(
+            classes=tuple(LabelClass(value=v, name=n) for v, n in enumerate(classes, 1))
+        ),
         provenance=Provenance(
             method=method, derived_from=parent, created=START + timedelta(hours=hours)
         ),
@@ -167,7 +178,7 @@ FILTERS_AND_INDEXES = [
     ("author", "Ana", "ix_label_images_author"),
     ("label_type", "instance", "ix_label_images_type"),
     ("version", "v2", "ix_label_images_version"),
-    ("class_name", "nucleus", "ix_label_classes_name"),
+    ("class_name", "nucleus", "label_class_names USING PRIMARY KEY"),
     ("image", "plate1_A01", "ix_label_images_order"),
     ("collection", "reviewed", "ix_collections_name"),
     ("name", "nuclei", "ix_label_images_name"),
@@ -194,3 +205,53 @@ def test_every_find_filter_searches_an_index(
             ]
             assert any("SEARCH" in step and index in step for step in plan), plan
             assert not any(step.startswith("SCAN label_images") for step in plan), plan
+
+
+def test_totals_are_exact_up_to_the_cap_unless_the_exact_total_is_asked(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queries, "TOTAL_CAP", 2)
+    manual = LabelImageFilter(method="manual")  # v1, v2, v3 and other
+    capped = catalog.find(manual, limit=1)
+    assert (capped.total, capped.total_exact, capped.shown_total) == (2, False, "2+")
+    exact = catalog.find(manual, limit=1, exact_total=True)
+    assert (exact.total, exact.total_exact, exact.shown_total) == (4, True, "4")
+    assert ids(exact.labels) == ids(capped.labels) == ["other"]
+    later = catalog.find(manual, limit=1, cursor=capped.next_cursor)
+    assert (later.total, later.total_exact, ids(later.labels)) == (2, False, ["v1"])
+    at_the_cap = catalog.find(LabelImageFilter(derived_from="v1"), limit=1)
+    assert (at_the_cap.total, at_the_cap.total_exact) == (2, True)
+    one_page = catalog.find(manual, limit=4)
+    assert (one_page.total, one_page.total_exact, one_page.next_cursor) == (4, True, None)
+
+
+def classified(identifier: str, image: ReferenceImage, *names: str) -> LabelImage:
+    return label(identifier, None, 0, image=image, classes=names)
+
+
+def test_a_class_filter_pages_in_listing_order_and_folds_case(
+    tmp_path: Path, new_catalog: NewCatalog
+) -> None:
+    """Two values of one label image may fold to the same class name: it is listed once."""
+    other = ReferenceImage(id="img0", name="a-first")
+    labels = [
+        (IMAGE, [classified("t1", IMAGE, "Nucleus", "nucleus", "Stroma"), classified("t2", IMAGE)]),
+        (other, [classified("t3", other, "NUCLEUS"), classified("t4", other, "stroma")]),
+    ]
+    catalog = Catalog.create(new_catalog() or f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+    catalog.rebuild(
+        (image, f"images/{image.name}", [(item, f"c/{item.key}") for item in items], [], [])
+        for image, items in labels
+    )  # fmt: skip
+    nucleus = LabelImageFilter(class_name="nUcleus")
+    first = catalog.find(nucleus, limit=1)
+    assert (ids(first.labels), first.total) == (["t3"], 2)
+    assert ids(catalog.find(nucleus, limit=1, cursor=first.next_cursor).labels) == ["t1"]
+    by_name = catalog.find(LabelImageFilter(class_name="nucleus", name="nuclei"), limit=1)
+    by_method = catalog.find(LabelImageFilter(class_name="nucleus", method="manual"), limit=1)
+    assert by_name.total == by_method.total == 2  # counted in the class index, and joined
+    assert found(catalog, class_name="stroma", image="raw") == ["t1"]
+    assert found(catalog, class_name="stroma", version="t4") == ["t4"]
+    assert found(catalog, class_name="nothing") == []
+    assert len(catalog.dump()["label_class_names"]) == 4
+    catalog.close()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
@@ -16,13 +17,16 @@ from labelcollections.catalog import (
     ENVIRONMENT_VARIABLE,
     SCHEMA_REVISION,
     Catalog,
+    SchemaState,
     parse_catalog_url,
     recorded_url,
 )
 from labelcollections.catalog.local_server import LocalPostgres, free_port
-from labelcollections.catalog.schema import revisions
+from labelcollections.catalog.schema import alembic_config, revisions, schema_state, upgrade
 from labelcollections.catalog.tables import metadata
 from labelcollections.errors import InputError
+from labelcollections.model.images import LabelImage, ReferenceImage
+from labelcollections.model.label_schema import LabelClass, LabelSchema
 from labelcollections.model.provenance import Provenance
 from labelcollections.repository import Repository
 
@@ -75,6 +79,49 @@ def test_migrations_build_exactly_the_schema_of_the_tables(
         assert compare_metadata(context, metadata) == []
         assert context.get_current_revision() == SCHEMA_REVISION == revisions()[-1]
     catalog.close()
+
+
+def test_revision_0003_keys_class_names_in_listing_order_and_goes_back(
+    tmp_path: Path, new_catalog: NewCatalog
+) -> None:
+    """Upgrading from 0002 moves the class rows into ``label_class_names`` (each folded name
+    once per label image); going back rebuilds ``label_classes`` from the records (uint64
+    values from 2**63 wrapped into the signed column)."""
+    url = new_catalog() or f"sqlite:///{tmp_path / 'c.sqlite'}"
+    image = ReferenceImage(id="img", name="raw")
+    schemas = {
+        "a": [(1, "Nucleus"), (2, "nucleus"), (3, "Cell")],
+        "b": [],
+        "c": [(2**64 - 1, "cell")],
+    }
+    labels = [
+        LabelImage(
+            id=key, name="seg", version=key, image_id=image.id, label_type="semantic",
+            dtype="uint64", provenance=Provenance(method="manual"),
+            label_schema=LabelSchema(classes=tuple(
+                LabelClass(value=value, name=name) for value, name in names
+            )),
+        )
+        for key, names in schemas.items()
+    ]  # fmt: skip
+    with Catalog.create(url) as catalog:
+        catalog.rebuild([(image, "images/raw", [(item, item.key) for item in labels], [], [])])
+        upgraded = catalog.dump()
+        with catalog.writing() as writer:
+            command.downgrade(alembic_config(writer.connection), "0002")
+            rows = writer.connection.execute(text("SELECT * FROM label_classes")).all()
+        assert sorted(tuple(row) for row in rows) == [
+            ("a", 1, "Nucleus", "nucleus"), ("a", 2, "nucleus", "nucleus"),
+            ("a", 3, "Cell", "cell"), ("c", -1, "cell", "cell"),
+        ]  # fmt: skip
+        with catalog.writing() as writer:
+            assert schema_state(writer.connection) is SchemaState.BEHIND
+            upgrade(writer.connection)
+        assert catalog.dump() == upgraded
+        assert sorted((row["label_image_id"], row["name_folded"])
+                      for row in upgraded["label_class_names"]) == [
+            ("a", "cell"), ("a", "nucleus"), ("c", "cell")
+        ]  # fmt: skip
 
 
 def test_init_records_the_catalog_and_every_command_follows_it(

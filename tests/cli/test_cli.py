@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 import tifffile
 
+from labelcollections.catalog import queries
+
 Run = Callable[..., tuple[int, str, str]]
 NewCatalog = Callable[[], str | None]
 Init = Callable[[Path], tuple[int, str, str]]
@@ -86,7 +88,9 @@ def test_the_readme_tour(run: Run, init: Init, repo: Path, denbi: Path, tmp_path
     assert json.loads(out)[0]["collections"] == 1
 
 
-def test_find_pages_with_a_cursor_and_reports_the_total(run: Run, repo: Path, denbi: Path) -> None:
+def test_find_pages_with_a_cursor_and_reports_the_total(
+    run: Run, repo: Path, denbi: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for version in ("v1", "v2", "v3"):
         assert add_labels(run, repo, denbi / "labels.tiff", "--version", version)[0] == 0
     code, out, _ = run("find", repo, "--json")
@@ -108,6 +112,13 @@ def test_find_pages_with_a_cursor_and_reports_the_total(run: Run, repo: Path, de
     assert "1 of 3 label images" in out and "next page: --cursor " in out
     code, _, err = run("find", repo, "--cursor", "not-a-cursor")
     assert code == 2 and "cursor: a cursor printed by an earlier find" in err
+    monkeypatch.setattr(queries, "TOTAL_CAP", 2)
+    code, out, _ = run("find", repo, "--limit", "1")
+    assert "1 of 2+ label images" in out
+    code, out, _ = run("find", repo, "--limit", "1", "--json")
+    assert (json.loads(out)["total"], json.loads(out)["total_exact"]) == (2, False)
+    code, out, _ = run("find", repo, "--limit", "1", "--exact-total", "--json")
+    assert (json.loads(out)["total"], json.loads(out)["total_exact"]) == (3, True)
 
 
 def test_provenance_can_come_from_a_file(run: Run, repo: Path, denbi: Path, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from labelcollections.catalog import queries
 from labelcollections.repository import Repository
 from labelcollections.server import app as server_app
 from labelcollections.server import create_app
@@ -121,15 +122,21 @@ def test_find_by_type_and_class(client: TestClient) -> None:
     assert client.get("/api/find", params={"min_instances": -1}).status_code == 422
 
 
-def test_find_pages_with_a_cursor(client: TestClient) -> None:
+def test_find_pages_with_a_cursor(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     everything = [label["key"] for label in client.get("/api/find").json()]
     first = client.get("/api/find", params={"limit": 2})
     assert first.headers["X-Total-Count"] == str(len(everything)) == "3"
+    assert first.headers["X-Total-Count-Exact"] == "true"
     second = client.get("/api/find", params={"limit": 2, "cursor": first.headers["X-Next-Cursor"]})
     assert "X-Next-Cursor" not in second.headers
     assert [label["key"] for label in first.json() + second.json()] == everything
     assert client.get("/api/find", params={"cursor": "garbage"}).status_code == 422
     assert client.get("/api/find", params={"limit": 0}).status_code == 422
+    monkeypatch.setattr(queries, "TOTAL_CAP", 2)
+    capped = client.get("/api/find", params={"limit": 1}).headers
+    assert (capped["X-Total-Count"], capped["X-Total-Count-Exact"]) == ("2", "false")
+    exact = client.get("/api/find", params={"limit": 1, "exact_total": "true"}).headers
+    assert (exact["X-Total-Count"], exact["X-Total-Count-Exact"]) == ("3", "true")
 
 
 def test_collections(client: TestClient) -> None:

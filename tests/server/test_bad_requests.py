@@ -72,6 +72,7 @@ CASES = [
     bad("find empty cursor", FIND, 422, "cursor", cursor=""),
     bad("find malformed well", FIND, 422, "well", well="bogus"),
     bad("find derived_from nothing", FIND, 404, "derived_from", derived_from="nope@v9"),
+    bad("find exact_total not a boolean", FIND, 422, "exact_total", exact_total="maybe"),
     # -- the instance under a pixel ---------------------------------------------------------------
     bad("at negative x", AT, 422, "x", x="-1", y="1"),
     bad("at x beyond the image", AT, 422, "x", x="5000", y="1"),

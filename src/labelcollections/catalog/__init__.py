@@ -15,7 +15,7 @@ from labelcollections.catalog.engine import (
     recorded_url,
     shown_url,
 )
-from labelcollections.catalog.queries import FindPage, LabelImageFilter
+from labelcollections.catalog.queries import TOTAL_CAP, FindPage, LabelImageFilter
 from labelcollections.catalog.reader import (
     CatalogReader,
     Correspondence,
@@ -30,6 +30,7 @@ __all__ = [
     "ENVIRONMENT_VARIABLE",
     "SCHEMA_REVISION",
     "SQLITE_DEFAULT",
+    "TOTAL_CAP",
     "Catalog",
     "CatalogEntry",
     "CatalogReader",

@@ -169,10 +169,14 @@ class Catalog:
             return reader.label_images(image_id)
 
     def find(
-        self, query: LabelImageFilter, limit: int | None = None, cursor: str | None = None
+        self,
+        query: LabelImageFilter,
+        limit: int | None = None,
+        cursor: str | None = None,
+        exact_total: bool = False,
     ) -> FindPage:
         with self.reading() as reader:
-            return reader.find(query, limit, cursor)
+            return reader.find(query, limit, cursor, exact_total)
 
     def lineage(self, label_image_id: str) -> list[LabelImage]:
         with self.reading() as reader:

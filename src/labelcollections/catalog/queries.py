@@ -3,6 +3,11 @@
 Every query is one SQL statement (plus a count for ``find``) that both catalogs run with their
 indexes: ``find`` pages by key (the last row's image name, name and version, kept in an opaque
 cursor), never by offset, so page 1,000 costs what page 1 costs.
+
+The total of a page is exact up to :data:`TOTAL_CAP` matches; beyond, it says "more than
+``TOTAL_CAP``". A page is one walk of an index in listing order that stops after the page, but
+an exact count visits every match: a quarter of a million matches take a second or more to
+count where the page takes milliseconds. ``exact_total`` asks for the count of all matches.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import (
@@ -19,6 +24,7 @@ from sqlalchemy import (
     and_,
     func,
     literal,
+    literal_column,
     select,
     tuple_,
     union,
@@ -29,7 +35,7 @@ from labelcollections.catalog.tables import (
     collections,
     images,
     instance_summaries,
-    label_classes,
+    label_class_names,
     label_images,
     memberships,
 )
@@ -39,8 +45,18 @@ from labelcollections.model.plates import well_path
 from labelcollections.model.provenance import parse_software
 
 MAX_LINEAGE_DEPTH = 10_000
+TOTAL_CAP = 10_000
+"""``find`` counts matches up to this many unless asked for the exact total."""
 ORDER = (label_images.c.image_name, label_images.c.name, label_images.c.version)
 """How ``find`` lists label images: by image name, then name, then version (unique)."""
+CLASS_ORDER = (
+    label_class_names.c.image_name,
+    label_class_names.c.label_name,
+    label_class_names.c.version,
+)
+"""The same key in ``label_class_names``."""
+LISTING_KEY_FILTERS = frozenset({"class_name", "image", "name", "version"})
+"""The filters that ``label_class_names`` can check by itself."""
 
 
 @dataclass(frozen=True)
@@ -69,11 +85,21 @@ class LabelImageFilter:
 @dataclass(frozen=True)
 class FindPage:
     """One page of ``find``: its label images, how many match in all, and the cursor of the
-    next page (None on the last)."""
+    next page (None on the last).
+
+    ``total_exact`` is False when counting stopped at :data:`TOTAL_CAP`: then more than
+    ``total`` label images match.
+    """
 
     labels: list[LabelImage]
     total: int
     next_cursor: str | None
+    total_exact: bool = True
+
+    @property
+    def shown_total(self) -> str:
+        """The total as people read it: ``12,345``, or ``10,000+`` when counting stopped."""
+        return f"{self.total:,}" + ("" if self.total_exact else "+")
 
 
 def fold(text: str | None) -> str | None:
@@ -81,8 +107,45 @@ def fold(text: str | None) -> str | None:
     return None if text is None else text.casefold()
 
 
+def matching(query: LabelImageFilter, *columns: ColumnElement[Any]) -> Select[Any]:
+    """``columns`` of the label images matching ``query``.
+
+    A class filter joins ``label_class_names`` on the listing order (image name, name,
+    version): that key follows the class name in its index, so either table may lead the
+    join, and the class index alone yields the class's label images in listing order (the
+    page orders by the class table's copy of the key, which SQLite then needs not sort).
+    """
+    statement = select(*columns).select_from(label_images).where(*filter_conditions(query))
+    if not query.class_name:
+        return statement
+    names = label_class_names.c
+    same_label = and_(*(named == column for named, column in zip(CLASS_ORDER, ORDER, strict=True)))
+    return statement.join(label_class_names, same_label).where(
+        names.name_folded == fold(query.class_name)
+    )
+
+
+def _counted(query: LabelImageFilter) -> Select[Any]:
+    """A row per match of ``query``, to count.
+
+    A class filter whose only other filters are on the listing key (image, name, version)
+    counts rows of the class index alone: it holds that key, and every row has its label
+    image.
+    """
+    given = {field.name for field in fields(query) if getattr(query, field.name) is not None}
+    if not (query.class_name and given <= LISTING_KEY_FILTERS):
+        return matching(query, literal_column("1").label("found"))
+    names = label_class_names.c
+    key = zip(CLASS_ORDER, (query.image, query.name, query.version), strict=True)
+    return select(literal_column("1").label("found")).where(
+        names.name_folded == fold(query.class_name),
+        *(column == value for column, value in key if value),
+    )
+
+
 def filter_conditions(query: LabelImageFilter) -> list[ColumnElement[bool]]:
-    """The WHERE conditions on ``label_images`` that ``query`` asks for."""
+    """The WHERE conditions on ``label_images`` that ``query`` asks for (all but the class,
+    which :func:`matching` joins)."""
     c = label_images.c
     conditions: list[ColumnElement[bool]] = []
     equal = [
@@ -103,14 +166,6 @@ def filter_conditions(query: LabelImageFilter) -> list[ColumnElement[bool]]:
         conditions.append(c.author_folded == fold(query.author))
     if query.model_sha256:
         conditions.append(c.model_sha256_folded == fold(query.model_sha256))
-    if query.class_name:
-        conditions.append(
-            c.id.in_(
-                select(label_classes.c.label_image_id).where(
-                    label_classes.c.name_folded == fold(query.class_name)
-                )
-            )
-        )
     if query.plate or query.well:
         fields = select(images.c.id)
         if query.plate:
@@ -163,19 +218,33 @@ def decode_cursor(cursor: str) -> tuple[str, str, str]:
 
 
 def find_statements(
-    query: LabelImageFilter, limit: int | None = None, cursor: str | None = None
+    query: LabelImageFilter,
+    limit: int | None = None,
+    cursor: str | None = None,
+    exact_total: bool = False,
 ) -> tuple[Select[Any], Select[Any]]:
-    """The count of all matches of ``query``, and the page after ``cursor`` in ``ORDER`` (one
-    row more than ``limit``, to tell whether another page follows)."""
+    """The count of the matches of ``query`` (all of them with ``exact_total``, else at most
+    one more than :data:`TOTAL_CAP`), and the page after ``cursor`` in ``ORDER`` (one row more
+    than ``limit``, to tell whether another page follows).
+
+    The page picks its keys first and then reads their records: when the database leads with
+    an index in another order and sorts, it sorts the matches' keys, read from the index,
+    rather than their records, read from the table.
+    """
     if limit is not None and limit < 1:
         raise InputError(str(limit), "limit", "a page size of at least 1")
-    conditions = filter_conditions(query)
-    count = select(func.count()).select_from(label_images).where(*conditions)
-    page = select(label_images.c.record, *ORDER).where(*conditions)
+    found = _counted(query)
+    if not exact_total:
+        found = found.limit(TOTAL_CAP + 1)
+    count = select(func.count()).select_from(found.subquery())
+    order = CLASS_ORDER if query.class_name else ORDER
+    keys = matching(query, *order).order_by(*order)
     if cursor is not None:
-        page = page.where(tuple_(*ORDER) > tuple_(*(literal(k) for k in decode_cursor(cursor))))
-    page = page.order_by(*ORDER)
-    return count, page if limit is None else page.limit(limit + 1)
+        keys = keys.where(tuple_(*order) > tuple_(*(literal(k) for k in decode_cursor(cursor))))
+    chosen = (keys if limit is None else keys.limit(limit + 1)).subquery()
+    same_label = and_(*(column == key for column, key in zip(ORDER, chosen.c, strict=True)))
+    page = select(label_images.c.record, *ORDER).join(chosen, same_label)
+    return count, page.order_by(*chosen.c)
 
 
 def find_page(
@@ -183,17 +252,23 @@ def find_page(
     query: LabelImageFilter,
     limit: int | None = None,
     cursor: str | None = None,
+    exact_total: bool = False,
 ) -> FindPage:
-    """Label images matching ``query`` in ``ORDER``, after ``cursor``, at most ``limit``."""
-    count, page = find_statements(query, limit, cursor)
-    total = connection.execute(count).scalar_one()
+    """Label images matching ``query`` in ``ORDER``, after ``cursor``, at most ``limit``, and
+    how many match (exact up to :data:`TOTAL_CAP`, or always with ``exact_total``)."""
+    count, page = find_statements(query, limit, cursor, exact_total)
     rows = connection.execute(page).all()
     more = limit is not None and len(rows) > limit
     rows = rows[:limit]
+    if cursor is None and not more:  # the first page is the last: it holds every match
+        total, exact = len(rows), True
+    else:
+        total = connection.execute(count).scalar_one()
+        exact = exact_total or total <= TOTAL_CAP
     labels = [LabelImage.model_validate_json(row.record) for row in rows]
     last = rows[-1] if more else None
     next_cursor = encode_cursor(last.image_name, last.name, last.version) if last else None
-    return FindPage(labels, int(total), next_cursor)
+    return FindPage(labels, total if exact else TOTAL_CAP, next_cursor, exact)
 
 
 def lineage(connection: Connection, label_image_id: str) -> list[LabelImage]:

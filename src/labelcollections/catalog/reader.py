@@ -133,10 +133,14 @@ class CatalogReader:
         ]
 
     def find(
-        self, query: LabelImageFilter, limit: int | None = None, cursor: str | None = None
+        self,
+        query: LabelImageFilter,
+        limit: int | None = None,
+        cursor: str | None = None,
+        exact_total: bool = False,
     ) -> FindPage:
         """A page of the label images matching ``query`` (all of them without ``limit``)."""
-        return queries.find_page(self.connection, query, limit, cursor)
+        return queries.find_page(self.connection, query, limit, cursor, exact_total)
 
     def lineage(self, label_image_id: str) -> list[LabelImage]:
         return queries.lineage(self.connection, label_image_id)

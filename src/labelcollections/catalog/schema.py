@@ -20,9 +20,12 @@ from sqlalchemy.engine import Connection
 
 from labelcollections.catalog.tables import ALL_TABLES
 
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 """The revision this version of labelcollections reads and writes (the newest migration)."""
 SCRIPT_LOCATION = "labelcollections.catalog:migrations"
+RETIRED_TABLES = ("label_classes",)
+"""Tables that earlier revisions had and later ones dropped: an unversioned catalog may hold
+them (children of the current tables, so they go first)."""
 
 
 class SchemaState(Enum):
@@ -63,6 +66,6 @@ def schema_state(connection: Connection) -> SchemaState:
 def upgrade(connection: Connection) -> None:
     """Apply the migrations the database lacks (dropping an unversioned catalog first)."""
     if schema_state(connection) is SchemaState.UNVERSIONED:
-        for table in reversed(ALL_TABLES):
-            connection.execute(text(f"DROP TABLE IF EXISTS {table.name}"))
+        for name in (*RETIRED_TABLES, *(table.name for table in reversed(ALL_TABLES))):
+            connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
     command.upgrade(alembic_config(connection), "head")

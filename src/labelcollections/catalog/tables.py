@@ -5,15 +5,19 @@ the catalog can answer without opening stores, and ``reindex`` can compare it ex
 
 This is the schema at the newest migration (``migrations/versions``); the migrations, not
 ``create_all``, build it in a database. ``find`` lists label images by (image name, name,
-version), so each filter column has an index that continues with those columns: a page of a
-filtered listing is one ordered index range, whatever the size of the catalog, and a count
-reads the index alone. Text that ``find`` compares case-insensitively has a case-folded copy
+version), so each filter column has an index that continues with those columns and then
+carries the provenance columns that filters combine: a page of a filtered listing is one
+ordered index range, whatever the size of the catalog, and a combination of filters is checked
+inside the index (``_filter_index``); class names have their own table keyed in listing order
+(``label_class_names``). Text that ``find`` compares case-insensitively has a case-folded copy
 (``*_folded``, folded by Python, so both catalogs fold alike) that the index holds: an index on
 ``lower(column)`` would serve the page but not an index-only count. On PostgreSQL the ordering
 columns use the "C" collation, so both catalogs order text the same way (by code point).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -112,25 +116,41 @@ label_images = Table(
 )
 _c = label_images.c
 _ORDER = (_c.image_name, _c.name, _c.version)
-Index("ix_label_images_order", *_ORDER)
-Index("ix_label_images_method", _c.method, *_ORDER)
-Index("ix_label_images_type", _c.label_type, *_ORDER)
-Index("ix_label_images_version", _c.version, _c.image_name, _c.name)
-Index("ix_label_images_name", _c.name, _c.image_name, _c.version)
-Index("ix_label_images_software", _c.software_folded, *_ORDER)
-Index("ix_label_images_author", _c.author_folded, *_ORDER)
-Index("ix_label_images_model_sha256", _c.model_sha256_folded)
+_CARRIED = (_c.method, _c.label_type, _c.software_folded, _c.software_version, _c.author_folded)
+
+
+def _filter_index(name: str, *leading: Column[Any]) -> Index:
+    """An index of ``find``: the filter column(s), the listing order, then the provenance
+    columns that filters combine most (``_CARRIED``), so that a combination of filters is
+    checked inside the index whichever of them leads, without reading the table's rows."""
+    keys = [*leading, *(column for column in _ORDER if column not in leading)]
+    return Index(name, *keys, *(column for column in _CARRIED if column not in keys))
+
+
+_filter_index("ix_label_images_order")
+_filter_index("ix_label_images_method", _c.method)
+_filter_index("ix_label_images_type", _c.label_type)
+_filter_index("ix_label_images_version", _c.version, _c.image_name, _c.name)
+_filter_index("ix_label_images_name", _c.name, _c.image_name, _c.version)
+_filter_index("ix_label_images_software", _c.software_folded)
+_filter_index("ix_label_images_author", _c.author_folded)
+_filter_index("ix_label_images_model_sha256", _c.model_sha256_folded)
 Index("ix_label_images_derived_from", _c.derived_from)
 
-label_classes = Table(
-    "label_classes",
+label_class_names = Table(
+    "label_class_names",
     metadata,
-    Column("label_image_id", String(64), ForeignKey("label_images.id"), primary_key=True),
-    Column("value", BigInteger, primary_key=True),
-    Column("name", Text),
-    Column("name_folded", Text),
-    Index("ix_label_classes_name", "name_folded", "label_image_id"),
+    Column("name_folded", Text, primary_key=True),
+    Column("image_name", ordered_text(128), primary_key=True),
+    Column("label_name", ordered_text(128), primary_key=True),
+    Column("version", ordered_text(128), primary_key=True),
+    Column("label_image_id", String(64), ForeignKey("label_images.id"), nullable=False),
+    Index("ix_label_class_names_label_image", "label_image_id"),
+    sqlite_with_rowid=False,
 )
+"""Which label images have a class of each (case-folded) name, keyed in listing order: the
+label images with a class are one ordered range of the key, and a class with other filters
+joins ``label_images`` on the listing order (image name, name, version)."""
 
 memberships = Table(
     "memberships",
@@ -189,7 +209,7 @@ ALL_TABLES = (
     images,
     collections,
     label_images,
-    label_classes,
+    label_class_names,
     memberships,
     label_tables,
     instance_summaries,

@@ -42,7 +42,7 @@ from labelcollections.catalog.tables import (
     images,
     instance_matches,
     instance_summaries,
-    label_classes,
+    label_class_names,
     label_images,
     label_tables,
     memberships,
@@ -98,7 +98,9 @@ class CatalogWriter(CatalogReader):
         self.insert_rows(
             {
                 label_images: [label_row(label, path, image_name) for label, path in labels],
-                label_classes: [row for label, _ in labels for row in class_rows(label)],
+                label_class_names: [
+                    row for label, _ in labels for row in class_name_rows(label, image_name)
+                ],
             }
         )
 
@@ -133,7 +135,7 @@ class CatalogWriter(CatalogReader):
             pending[images].append(image_row(image, store))
             for label, path in labels:
                 pending[label_images].append(label_row(label, path, image.name))
-                pending[label_classes].extend(class_rows(label))
+                pending[label_class_names].extend(class_name_rows(label, image.name))
             for collection in image_collections:
                 pending[collections].append(collection_row(collection))
                 pending[memberships].extend(membership_rows(collection))
@@ -254,16 +256,14 @@ def label_row(label: LabelImage, store_path: str, image_name: str) -> dict[str, 
     }
 
 
-def class_rows(label: LabelImage) -> list[dict[str, Any]]:
+def class_name_rows(label: LabelImage, image_name: str) -> list[dict[str, Any]]:
+    """One row per case-folded class name of the label image (names that fold alike, once)."""
+    folded = dict.fromkeys(fold(name) for name in label.label_schema.class_names())
     return [
-        {
-            "label_image_id": label.id,
-            "value": stored_value(c.value),
-            "name": c.name,
-            "name_folded": fold(c.name),
-        }
-        for c in label.label_schema.classes
-    ]
+        {"name_folded": name, "image_name": image_name, "label_name": label.name,
+         "version": label.version, "label_image_id": label.id}
+        for name in folded
+    ]  # fmt: skip
 
 
 def collection_row(collection: LabelCollection) -> dict[str, Any]:

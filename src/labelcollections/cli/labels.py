@@ -9,7 +9,7 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from labelcollections.catalog import LabelImageFilter
+from labelcollections.catalog import TOTAL_CAP, LabelImageFilter
 from labelcollections.cli.options import (
     AREA,
     COUNT,
@@ -154,6 +154,11 @@ def read_parameters(path: str) -> dict[str, Any]:
 @click.option("--max-mean-area", type=AREA, help="Mean object size (pixels).")
 @click.option("--limit", type=PAGE_SIZE, help="Page size: list at most this many.")
 @click.option("--cursor", help="Continue after the page that printed this cursor.")
+@click.option(
+    "--exact-total",
+    is_flag=True,
+    help=f"Count every match (slower); else the total stops at {TOTAL_CAP:,}.",
+)
 @json_option
 def find(
     repo: str,
@@ -161,29 +166,40 @@ def find(
     derived_from: str | None,
     limit: int | None,
     cursor: str | None,
+    exact_total: bool,
     **conditions: Any,
 ) -> None:
     """Label images matching every given condition.
 
     With --limit, one page: the total number of matches and the --cursor of the next page are
-    printed after it (with --json: an object with "total", "next_cursor" and "label_images").
+    printed after it (with --json: an object with "total", "total_exact", "next_cursor" and
+    "label_images"). Totals are exact up to 10,000 matches and read "10,000+" beyond
+    ("total_exact": false), unless --exact-total counts every match.
     """
     with open_repo(repo) as repository:
         if derived_from:
             conditions["derived_from"] = repository.label_image(derived_from).id
         paged = limit is not None or cursor is not None
-        page = repository.find_page(LabelImageFilter(**conditions), limit=limit, cursor=cursor)
+        page = repository.find_page(
+            LabelImageFilter(**conditions), limit=limit, cursor=cursor, exact_total=exact_total
+        )
         if as_json:
             records = [to_record(label) for label in page.labels]
             print_json(
-                {"total": page.total, "next_cursor": page.next_cursor, "label_images": records}
+                {
+                    "total": page.total,
+                    "total_exact": page.total_exact,
+                    "next_cursor": page.next_cursor,
+                    "label_images": records,
+                }
                 if paged
                 else records
             )
             return
         print_rows([label_row(repository, label) for label in page.labels], "Label images")
         if paged:
-            console.print(f"{len(page.labels)} of {counted(page.total, 'label image')}")
+            noun = "label image" if page.total == 1 and page.total_exact else "label images"
+            console.print(f"{len(page.labels)} of {page.shown_total} {noun}")
             if page.next_cursor:
                 console.print(f"next page: --cursor {page.next_cursor}", soft_wrap=True)
 

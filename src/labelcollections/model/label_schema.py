@@ -34,7 +34,7 @@ class LabelClass(BaseModel):
     @classmethod
     def _no_reserved_keys(cls, properties: dict[str, JsonValue]) -> dict[str, JsonValue]:
         """``class`` and ``label-value`` carry the name and value in NGFF ``properties``."""
-        clash = {"class", "label-value"} & set(properties)
+        clash = properties and {"class", "label-value"} & properties.keys()
         if clash:
             raise ValueError(f"property {sorted(clash)[0]!r} is reserved (use name / value)")
         return properties

@@ -22,7 +22,9 @@ JSON_INTEGERS = (-(2**63), 2**64 - 1)
 
 def _portable(value: JsonValue) -> JsonValue:
     """Refuse integers beyond 64 bits anywhere in a JSON value (walked without recursion)."""
-    pending = [value]
+    if not value:  # most objects are empty (a class's properties): nothing to walk
+        return value
+    pending: list[JsonValue] = [value]
     while pending:
         item = pending.pop()
         if isinstance(item, dict):

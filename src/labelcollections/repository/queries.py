@@ -23,11 +23,14 @@ def find_page(
     *,
     limit: int | None,
     cursor: str | None = None,
+    exact_total: bool = False,
     **conditions: Any,
 ) -> FindPage:
     """One page of :func:`find`: at most ``limit`` label images (all without) after ``cursor``
-    (the previous page's ``next_cursor``), with the number of matches in all."""
-    return repo.catalog.find(query or LabelImageFilter(**conditions), limit, cursor)
+    (the previous page's ``next_cursor``), with the number of matches in all: exact up to
+    ``TOTAL_CAP`` (10,000), beyond which ``total_exact`` is False unless ``exact_total``
+    asks to count every match."""
+    return repo.catalog.find(query or LabelImageFilter(**conditions), limit, cursor, exact_total)
 
 
 def lineage(repo: RepositoryContext, label_reference: str) -> list[LabelImage]:

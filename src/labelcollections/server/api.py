@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from labelcollections.catalog import TOTAL_CAP
 from labelcollections.errors import InputError
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
@@ -263,11 +264,16 @@ def find(
     max_mean_area: Area = None,
     limit: Annotated[int | None, Query(ge=1, le=LARGEST_COUNT, description="page size")] = None,
     cursor: Annotated[str | None, Query(description="X-Next-Cursor of the page before")] = None,
+    exact_total: Annotated[
+        bool, Query(description=f"count every match (else the total stops at {TOTAL_CAP:,})")
+    ] = False,
 ) -> list[Json]:
     """Label images matching every given condition (as ``labelcollections find``).
 
     With ``limit``, one page; the ``X-Total-Count`` header says how many match in all and
-    ``X-Next-Cursor`` (absent on the last page) is the ``cursor`` of the next page.
+    ``X-Next-Cursor`` (absent on the last page) is the ``cursor`` of the next page. The total
+    is exact up to 10,000 matches; beyond, ``X-Total-Count-Exact: false`` says that more than
+    ``X-Total-Count`` match, unless ``exact_total=true`` counts them all.
     """
     conditions = {
         "method": method.value if method else None,
@@ -289,8 +295,11 @@ def find(
         "max_mean_area": max_mean_area,
     }
     given = {key: value for key, value in conditions.items() if value is not None}
-    page = ctx.repository.find_page(None, limit=limit, cursor=cursor, **given)
+    page = ctx.repository.find_page(
+        None, limit=limit, cursor=cursor, exact_total=exact_total, **given
+    )
     response.headers["X-Total-Count"] = str(page.total)
+    response.headers["X-Total-Count-Exact"] = "true" if page.total_exact else "false"
     if page.next_cursor:
         response.headers["X-Next-Cursor"] = page.next_cursor
     return [label_summary(ctx, label) for label in page.labels]
