@@ -140,9 +140,7 @@ def withdraw(location: Location) -> None:
     """Take away a published folder or file, if it is there: renamed aside first on a file
     system, so no reader sees it half deleted; its objects deleted on object storage."""
     if is_url(str(location)):
-        filesystem, key = fsspec.core.url_to_fs(str(location))
-        if filesystem.exists(key):
-            filesystem.rm(key, recursive=True)
+        remove_location(location)
         return
     path = Path(location)
     if not path.exists():
