@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from labelcollections.catalog.tables import class_list
 from labelcollections.catalog.writer import (
     class_name_rows,
     collection_row,
@@ -84,7 +85,7 @@ OUR_COLUMNS = {
                      "label_type", "dtype", "shape", "method", "software", "software_folded",
                      "software_version", "author", "author_folded", "created", "model_name",
                      "model_version", "model_sha256", "model_sha256_folded", "training_data",
-                     "reference_hash", "content_hash", "derived_from", "record"),
+                     "reference_hash", "content_hash", "derived_from", "record", "class_names"),
     "label_class_names": ("name_folded", "image_name", "label_name", "version",
                           "label_image_id"),
     "collections": ("id", "image_id", "name", "description", "method", "author", "created",
@@ -275,6 +276,7 @@ def _label(i: int, j: int, slot: int, method: int, kind: int, tool: int, version
         "reference_hash": provenance["reference_hash"],
         "content_hash": provenance["content_hash"],
         "derived_from": provenance.get("derived_from"), "record": _record(record),
+        "class_names": class_list(CLASSES[c] for c in classes),
     }  # fmt: skip
     return {"row": row, "record": record, "classes": classes, "key": f"{name}@{label_version}"}
 

@@ -191,14 +191,27 @@ FILTERS_AND_INDEXES = [
 ]
 
 
-@pytest.mark.parametrize(("field", "value", "index"), FILTERS_AND_INDEXES)
+COMBINATIONS_AND_INDEXES = [
+    ({"software": "cellpose", "method": "manual", "label_type": "instance", "version": "v2"},
+     "ix_label_images_software_method_type (software_folded=? AND method=? AND label_type=?"
+     " AND version=?)"),
+    ({"class_name": "nucleus", "author": "Ana"}, "ix_label_images_author"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("filters", "index"),
+    [({field: value}, index) for field, value, index in FILTERS_AND_INDEXES]
+    + COMBINATIONS_AND_INDEXES,
+)
 def test_every_find_filter_searches_an_index(
-    tmp_path: Path, field: str, value: object, index: str
+    tmp_path: Path, filters: dict[str, object], index: str
 ) -> None:
     """SQLite's plans for the count and the page of each filter search its index and never
-    scan the label images."""
+    scan the label images; software with method, type and version is one range of its second
+    index, and a class with an author is checked on the author's label images."""
     with Catalog.create(f"sqlite:///{tmp_path / 'c.sqlite'}") as catalog, catalog.reading() as r:
-        for statement in find_statements(LabelImageFilter(**{field: value}), limit=50):
+        for statement in find_statements(LabelImageFilter(**filters), limit=50):  # type: ignore[arg-type]
             compiled = statement.compile(r.connection, compile_kwargs={"literal_binds": True})
             plan = [
                 row[-1] for row in r.connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")
@@ -254,4 +267,33 @@ def test_a_class_filter_pages_in_listing_order_and_folds_case(
     assert found(catalog, class_name="stroma", version="t4") == ["t4"]
     assert found(catalog, class_name="nothing") == []
     assert len(catalog.dump()["label_class_names"]) == 4
+    catalog.close()
+
+
+CLASS_NAMES = ["Cell", "apoptotic cell", "cell wall", "50%_done", "a\x1fb", "Straße"]
+
+
+@pytest.mark.parametrize(
+    "wanted", ["cell", "CELL", "apoptotic cell", "50%_done", "%", "_ell", "a\x1fb", "a", "STRASSE"]
+)
+def test_a_class_with_other_filters_finds_what_the_class_index_finds(
+    tmp_path: Path, new_catalog: NewCatalog, wanted: str
+) -> None:
+    """With another filter, a class is checked in each candidate's class list: whole names
+    only, case folded, ``%`` and ``_`` taken literally; a name holding the lists' separator
+    joins the class index. Either way the matches are those of the class alone that pass the
+    other filter."""
+    labels = [label(f"m{n}", None, n, classes=(name,)) for n, name in enumerate(CLASS_NAMES)] + [
+        label(f"x{n}", None, n, "algorithm", classes=(name,)) for n, name in enumerate(CLASS_NAMES)
+    ]
+    catalog = Catalog.create(new_catalog() or f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+    catalog.rebuild([(IMAGE, "images/raw", [(item, f"c/{item.key}") for item in labels], [], [])])
+    by_class = catalog.find(LabelImageFilter(class_name=wanted), exact_total=True)
+    combined = catalog.find(LabelImageFilter(class_name=wanted, method="manual"), exact_total=True)
+    manual = [item.id for item in by_class.labels if item.provenance.method.value == "manual"]
+    assert ids(combined.labels) == manual
+    assert combined.total == len(manual)
+    expected = {"cell": ["m0"], "CELL": ["m0"], "apoptotic cell": ["m1"], "50%_done": ["m3"],
+                "a\x1fb": ["m4"], "STRASSE": ["m5"]}  # fmt: skip
+    assert manual == expected.get(wanted, [])
     catalog.close()

@@ -11,7 +11,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from labelcollections.catalog import (
     ENVIRONMENT_VARIABLE,
@@ -122,6 +122,37 @@ def test_revision_0003_keys_class_names_in_listing_order_and_goes_back(
                       for row in upgraded["label_class_names"]) == [
             ("a", "cell"), ("a", "nucleus"), ("c", "cell")
         ]  # fmt: skip
+
+
+def test_revision_0004_lists_class_names_as_the_writer_does_and_goes_back(
+    tmp_path: Path, new_catalog: NewCatalog
+) -> None:
+    """Upgrading from 0003 fills ``class_names`` from ``label_class_names`` exactly as the
+    writer fills it (folded, sorted by code point, names holding the separator left out)."""
+    url = new_catalog() or f"sqlite:///{tmp_path / 'c.sqlite'}"
+    image = ReferenceImage(id="img", name="raw")
+    schemas = {"a": ["Nucleus", "nucleus", "Zelle", "Ärger", "cell"], "b": [], "c": ["x\x1fy"]}
+    labels = [
+        LabelImage(
+            id=key, name="seg", version=key, image_id=image.id, label_type="semantic",
+            provenance=Provenance(method="manual"),
+            label_schema=LabelSchema(classes=tuple(
+                LabelClass(value=value, name=name) for value, name in enumerate(names, 1)
+            )),
+        )
+        for key, names in schemas.items()
+    ]  # fmt: skip
+    with Catalog.create(url) as catalog:
+        catalog.rebuild([(image, "images/raw", [(item, item.key) for item in labels], [], [])])
+        written = catalog.dump()
+        with catalog.writing() as writer:
+            command.downgrade(alembic_config(writer.connection), "0003")
+            columns = [c["name"] for c in inspect(writer.connection).get_columns("label_images")]
+            assert "class_names" not in columns
+            upgrade(writer.connection)
+        assert catalog.dump() == written
+    lists = {row["id"]: row["class_names"] for row in written["label_images"]}
+    assert lists == {"a": "\x1fcell\x1fnucleus\x1fzelle\x1färger\x1f", "b": None, "c": None}
 
 
 def test_init_records_the_catalog_and_every_command_follows_it(

@@ -8,15 +8,20 @@ This is the schema at the newest migration (``migrations/versions``); the migrat
 version), so each filter column has an index that continues with those columns and then
 carries the provenance columns that filters combine: a page of a filtered listing is one
 ordered index range, whatever the size of the catalog, and a combination of filters is checked
-inside the index (``_filter_index``); class names have their own table keyed in listing order
-(``label_class_names``). Text that ``find`` compares case-insensitively has a case-folded copy
-(``*_folded``, folded by Python, so both catalogs fold alike) that the index holds: an index on
-``lower(column)`` would serve the page but not an index-only count. On PostgreSQL the ordering
-columns use the "C" collation, so both catalogs order text the same way (by code point).
+inside the index (``_filter_index``). Software, the provenance field with the fewest values
+and so the longest ranges, has a second index narrowed by method, type and version. Class
+names have their own table keyed in listing order (``label_class_names``), and each label
+image also lists its class names (``class_names``, :func:`class_list`), which a class filter
+checks on the candidates of another filter. Text that ``find`` compares case-insensitively
+has a case-folded copy (``*_folded``, folded by Python, so both catalogs fold alike) that the
+index holds: an index on ``lower(column)`` would serve the page but not an index-only count.
+On PostgreSQL the ordering columns use the "C" collation, so both catalogs order text the same
+way (by code point).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
@@ -112,6 +117,7 @@ label_images = Table(
     Column("content_hash", String(80)),
     Column("derived_from", String(64)),
     Column("record", Text, nullable=False),
+    Column("class_names", Text),
     UniqueConstraint("image_id", "name", "version"),
 )
 _c = label_images.c
@@ -133,9 +139,36 @@ _filter_index("ix_label_images_type", _c.label_type)
 _filter_index("ix_label_images_version", _c.version, _c.image_name, _c.name)
 _filter_index("ix_label_images_name", _c.name, _c.image_name, _c.version)
 _filter_index("ix_label_images_software", _c.software_folded)
+_filter_index(
+    "ix_label_images_software_method_type", _c.software_folded, _c.method, _c.label_type, _c.version
+)
 _filter_index("ix_label_images_author", _c.author_folded)
 _filter_index("ix_label_images_model_sha256", _c.model_sha256_folded)
 Index("ix_label_images_derived_from", _c.derived_from)
+
+CLASS_SEPARATOR = "\x1f"
+"""Between the names of ``label_images.class_names`` (a control character: names hold it
+only by mistake, and the list leaves such names out; see :func:`listable`)."""
+
+
+def listable(folded_name: str) -> bool:
+    """Whether ``class_names`` can hold the name; a filter on another name joins
+    ``label_class_names`` instead."""
+    return CLASS_SEPARATOR not in folded_name
+
+
+def class_list(names: Iterable[str]) -> str | None:
+    """``label_images.class_names``: the class names case-folded, sorted, each one between
+    separators, so that ``contains(class_entry(name))`` matches whole names only; None
+    without names."""
+    folded = sorted(name for name in {n.casefold() for n in names} if listable(name))
+    return CLASS_SEPARATOR + CLASS_SEPARATOR.join(folded) + CLASS_SEPARATOR if folded else None
+
+
+def class_entry(folded_name: str) -> str:
+    """A class name as ``class_names`` holds it."""
+    return CLASS_SEPARATOR + folded_name + CLASS_SEPARATOR
+
 
 label_class_names = Table(
     "label_class_names",

@@ -38,6 +38,7 @@ from labelcollections.catalog.queries import fold
 from labelcollections.catalog.reader import CatalogReader, TableRecord, json_text
 from labelcollections.catalog.tables import (
     ALL_TABLES,
+    class_list,
     collections,
     images,
     instance_matches,
@@ -253,6 +254,7 @@ def label_row(label: LabelImage, store_path: str, image_name: str) -> dict[str, 
         "content_hash": provenance.content_hash,
         "derived_from": provenance.derived_from,
         "record": json_text(to_record(label)),
+        "class_names": class_list(label.label_schema.class_names()),
     }
 
 
