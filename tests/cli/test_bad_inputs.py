@@ -822,6 +822,17 @@ CASES: list[Case] = [
         write("m.npy", "x"),
     ),
     Case("omero bad port", ("omero", "--port", "x", "list", "1"), "--port"),
+    Case("omero port out of range", ("omero", "--port", "70000", "list", "1"), "--port"),
+    Case("omero image id zero", ("omero", "list", "0"), "OMERO_IMAGE"),
+    Case("omero image id negative", ("omero", "pull", "--", "-5", "{repo}"), "OMERO_IMAGE"),
+    Case(
+        "omero push to image id zero", ("omero", "push", "{repo}", "x", "--image", "0"), "--image"
+    ),
+    Case(
+        "omero find by collection id zero",
+        ("omero", "find", "--collection-id", "0"),
+        "--collection-id",
+    ),
     # -- usage -------------------------------------------------------------------------------
     Case("unknown command", ("frobnicate",), "frobnicate"),
     Case("unknown option", ("find", "{repo}", "--colour", "red"), "--colour"),

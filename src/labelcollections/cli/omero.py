@@ -12,6 +12,7 @@ import numpy as np
 import tifffile
 
 from labelcollections.cli.options import (
+    OMERO_ID,
     json_option,
     label_filter_options,
     omero_image_argument,
@@ -53,7 +54,9 @@ __all__ = ["omero"]
 
 @click.group()
 @click.option("--host", envvar="OMERO_HOST", help="OMERO server (env OMERO_HOST).")
-@click.option("--port", envvar="OMERO_PORT", default=4064, show_default=True, type=int)
+@click.option(
+    "--port", envvar="OMERO_PORT", default=4064, show_default=True, type=click.IntRange(1, 65535)
+)
 @click.option("--user", envvar="OMERO_USER", help="User name (env OMERO_USER).")
 @click.option("--password", envvar="OMERO_PASSWORD", help="Password (env OMERO_PASSWORD).")
 @click.option("--session-key", envvar="OMERO_SESSION_KEY", help="Join an existing session.")
@@ -101,8 +104,10 @@ def omero_gateway(ctx: click.Context) -> Iterator[OmeroGateway]:
 @omero.command("push")
 @repository_argument
 @click.argument("image")
-@click.option("--image", "omero_image", type=int, help="OMERO Image id.")
-@click.option("--plate", "omero_plate", type=int, help="OMERO Plate id, when IMAGE names a plate.")
+@click.option("--image", "omero_image", type=OMERO_ID, help="OMERO Image id.")
+@click.option(
+    "--plate", "omero_plate", type=OMERO_ID, help="OMERO Plate id, when IMAGE names a plate."
+)
 @click.option("--collection", help="Push one collection (default: all of IMAGE).")
 @click.option(
     "--pixels", type=click.Choice(["upload", "zarr"]), default="upload", show_default=True
@@ -221,8 +226,8 @@ FIND_KEYS = {
 @label_filter_options
 @click.option("--name")
 @click.option("--model-sha256")
-@click.option("--collection-id", type=int, help="OMERO id of a collection.")
-@click.option("--ref-image", type=int, help="OMERO id of the reference image.")
+@click.option("--collection-id", type=OMERO_ID, help="OMERO id of a collection.")
+@click.option("--ref-image", type=OMERO_ID, help="OMERO id of the reference image.")
 @click.option("--where", multiple=True, help="KEY=VALUE of any key of the schema (repeatable).")
 @click.option("--group", help="Only this group (name or id); default: all your groups.")
 @json_option

@@ -55,6 +55,8 @@ COUNT = click.IntRange(0, LARGEST_COUNT)
 """A count the catalog can compare with (its integers are 64-bit)."""
 PAGE_SIZE = click.IntRange(1, LARGEST_COUNT)
 """How many rows a page of results holds at most."""
+OMERO_ID = click.IntRange(1, LARGEST_COUNT)
+"""The id of an OMERO object (OMERO numbers them from 1, in 64-bit columns)."""
 AREA = FiniteFloatRange(0)
 """A non-negative, finite size in pixels."""
 LABEL_TYPES = click.Choice([t.value for t in LabelType])
@@ -74,7 +76,7 @@ def stacked(*decorators: Callable[[Any], Any]) -> Callable[[F], F]:
 
 repository_argument = click.argument("repo", type=click.Path(file_okay=False))
 json_option = click.option("--json", "as_json", is_flag=True)
-omero_image_argument = click.argument("omero_image", type=int)
+omero_image_argument = click.argument("omero_image", type=OMERO_ID)
 table_output_option = click.option(
     "--output", type=click.Path(dir_okay=False), help="Write to .csv or .parquet."
 )
