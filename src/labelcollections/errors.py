@@ -37,3 +37,8 @@ class ConflictError(InputError):
 class DamagedError(InputError):
     """A part of a repository that is there but cannot be used: its marker file or its
     catalog. ``reindex`` rebuilds a catalog from the stores; ``verify`` reports the damage."""
+
+
+class RemoteError(InputError):
+    """A remote store (HTTP, S3) did not give what was asked: it failed, refused, timed out or
+    wants credentials. Nothing is wrong with the request as far as can be told."""

@@ -17,11 +17,17 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from labelcollections import __version__
-from labelcollections.errors import ConflictError, InputError, NotFoundError
+from labelcollections.errors import ConflictError, InputError, NotFoundError, RemoteError
 from labelcollections.repository import Repository
 from labelcollections.server import api, tile_api
 from labelcollections.server.context import CHUNK_CACHE_BYTES, ServerContext
-from labelcollections.server.guards import LOCAL_HOSTS, HeadAsGet, HostGuard
+from labelcollections.server.guards import (
+    LOCAL_HOSTS,
+    HeadAsGet,
+    HostGuard,
+    RemoteFailures,
+    remote_status,
+)
 
 LOGGER = logging.getLogger("labelcollections.server")
 STATIC_DIR = Path(__file__).parent / "static"
@@ -66,6 +72,7 @@ def create_app(
     app.include_router(api.router)
     app.add_exception_handler(InputError, _input_error)
     app.add_exception_handler(Exception, _internal_error)
+    app.add_middleware(RemoteFailures)
     app.add_middleware(HeadAsGet)
     app.add_middleware(HostGuard, allowed=allowed_hosts)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -86,6 +93,8 @@ async def _input_error(_: Request, error: Exception) -> JSONResponse:
         if isinstance(error, NotFoundError)
         else 409
         if isinstance(error, ConflictError)
+        else remote_status(error)
+        if isinstance(error, RemoteError)
         else 422
     )
     return JSONResponse(

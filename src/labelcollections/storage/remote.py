@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import fsspec.config
 
-from labelcollections.errors import InputError, LabelCollectionsError
+from labelcollections.errors import InputError, LabelCollectionsError, RemoteError
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -68,7 +68,7 @@ def use_timeouts(seconds: float) -> None:
 @contextmanager
 def reading(location: str) -> Iterator[None]:
     """Failures of remote reads of ``location`` inside the block become one-line
-    :class:`InputError` errors (:func:`remote_failure`). A missing file (HTTP 404) stays a
+    :class:`RemoteError` errors (:func:`remote_failure`). A missing file (HTTP 404) stays a
     :class:`FileNotFoundError` for the caller to report or pass over; other errors pass
     unchanged."""
     try:
@@ -92,7 +92,7 @@ def _missing(error: BaseException) -> bool:
     )
 
 
-def remote_failure(error: BaseException, location: str | None) -> InputError | None:
+def remote_failure(error: BaseException, location: str | None) -> RemoteError | None:
     """The one-line error for a read of ``location`` (None: not known) that failed with
     ``error`` or an error it was raised from: an HTTP status, a timeout, a refused connection,
     missing credentials. None when ``error`` is none of these."""
@@ -101,17 +101,21 @@ def remote_failure(error: BaseException, location: str | None) -> InputError | N
     for cause in chain:
         if isinstance(cause, aiohttp.ClientResponseError):
             url = str(cause.request_info.real_url) if cause.request_info else source
-            return InputError(url, "HTTP", f"a readable URL (the server answered {_status(cause)})")
+            return RemoteError(
+                url, "HTTP", f"a readable URL (the server answered {_status(cause)})"
+            )
     for cause in chain:
         if isinstance(cause, TimeoutError) or type(cause).__name__ in _TIMEOUT_ERRORS:
-            return InputError(source, "read", _timed_out())
+            return RemoteError(source, "read", _timed_out())
         if isinstance(cause, aiohttp.ClientConnectionError | ConnectionError):
-            return InputError(source, "connection", f"a reachable server ({_first_line(cause)})")
+            if location is None and isinstance(cause, aiohttp.ClientConnectorError):
+                source = f"{cause.host}:{cause.port}"
+            return RemoteError(source, "connection", f"a reachable server ({_first_line(cause)})")
         if type(cause).__name__ in _CREDENTIAL_ERRORS:
-            return InputError(source, "credentials", f"credentials for it ({_first_line(cause)})")
+            return RemoteError(source, "credentials", f"credentials for it ({_first_line(cause)})")
     if isinstance(error, FileNotFoundError) and _is_http(location):
         # fsspec turns an HTTP 404 into FileNotFoundError, the only status it does so for.
-        return InputError(source, "HTTP", "a readable URL (the server answered 404 Not Found)")
+        return RemoteError(source, "HTTP", "a readable URL (the server answered 404 Not Found)")
     return None
 
 
