@@ -11,7 +11,8 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
 
 from labelcollections.catalog import (
     ENVIRONMENT_VARIABLE,
@@ -25,6 +26,7 @@ from labelcollections.catalog.local_server import LocalPostgres, free_port
 from labelcollections.catalog.schema import alembic_config, revisions, schema_state, upgrade
 from labelcollections.catalog.tables import metadata
 from labelcollections.errors import InputError
+from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.label_schema import LabelClass, LabelSchema
 from labelcollections.model.provenance import Provenance
@@ -32,6 +34,7 @@ from labelcollections.repository import Repository
 
 NewCatalog = Callable[[], str | None]
 Run = Callable[..., tuple[int, str, str]]
+NAME_INDEX = "ix_collections_name"
 
 
 @pytest.mark.parametrize(
@@ -122,6 +125,32 @@ def test_revision_0003_keys_class_names_in_listing_order_and_goes_back(
                       for row in upgraded["label_class_names"]) == [
             ("a", "cell"), ("a", "nucleus"), ("c", "cell")
         ]  # fmt: skip
+
+
+def test_revision_0004_indexes_collection_names_with_their_image_and_goes_back(
+    tmp_path: Path, new_catalog: NewCatalog
+) -> None:
+    """Upgrading from 0003 makes ``ix_collections_name`` (name, image id), which a reference
+    by collection name reads (tests/catalog/test_lookups.py); going back restores (name)."""
+    image = ReferenceImage(id="img", name="raw")
+    collections = [LabelCollection(id=f"c-{name}", name=name, image_id=image.id) for name in "ab"]
+
+    def name_index(connection: Connection) -> list[str | None]:
+        found = inspect(connection).get_indexes("collections")
+        return next(index["column_names"] for index in found if index["name"] == NAME_INDEX)
+
+    with Catalog.create(new_catalog() or f"sqlite:///{tmp_path / 'c.sqlite'}") as catalog:
+        catalog.rebuild([(image, "images/raw", [], collections, [])])
+        upgraded = catalog.dump()
+        with catalog.writing() as writer:
+            assert name_index(writer.connection) == ["name", "image_id"]
+            command.downgrade(alembic_config(writer.connection), "0003")
+            assert name_index(writer.connection) == ["name"]
+            assert schema_state(writer.connection) is SchemaState.BEHIND
+            upgrade(writer.connection)
+            assert name_index(writer.connection) == ["name", "image_id"]
+        assert catalog.dump() == upgraded
+        assert catalog.collection_matches("a").first == ("raw/a",)
 
 
 def test_init_records_the_catalog_and_every_command_follows_it(
