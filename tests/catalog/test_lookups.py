@@ -155,45 +155,47 @@ def looked_up_collection(catalog: Catalog, reference: str, scope: str | None) ->
     return outcome(lambda: choose(reference, matches, "collection", COLLECTION_EXPECTED))
 
 
-def label_references(labels: Labels) -> list[str]:
-    forms = [
-        reference
-        for label, image in labels_of(labels)
-        for reference in (label.id, label.key, f"{image}/{label.key}")
-    ]
-    return sorted({*forms, *EXTRA})
+def references_to(kind: str, labels: Labels, collections: Collections) -> list[str]:
+    """Every form of every label image or collection, and references that name none."""
+    forms = (
+        [(label.id, label.key, f"{image}/{label.key}") for label, image in labels_of(labels)]
+        if kind == "label image"
+        else [(c.id, c.name, f"{image}/{c.name}") for c, image in collections_of(collections)]
+    )
+    return sorted({*(reference for each in forms for reference in each), *EXTRA})
 
 
-def collection_references(collections: Collections) -> list[str]:
-    forms = [
-        reference
-        for collection, image in collections_of(collections)
-        for reference in (collection.id, collection.name, f"{image}/{collection.name}")
-    ]
-    return sorted({*forms, *EXTRA})
+def outcomes(
+    catalog: Catalog,
+    kind: str,
+    reference: str,
+    scope: str | None = None,
+    labels: Labels = LABELS,
+    collections: Collections = COLLECTIONS,
+) -> tuple[Outcome, Outcome]:
+    """What comparing every candidate gives, and what the catalog's lookups give."""
+    if kind == "label image":
+        return compared_label(reference, labels, scope), looked_up_label(catalog, reference, scope)
+    return (
+        compared_collection(reference, collections, scope),
+        looked_up_collection(catalog, reference, scope),
+    )
 
 
-@pytest.mark.parametrize("scope", [None, "i1", "i3", "e"])
-def test_label_lookups_choose_what_comparing_every_label_image_chooses(
-    catalog: Catalog, scope: str | None
+@pytest.mark.parametrize(
+    ("kind", "scope"),
+    [("label image", None), ("label image", "i1"), ("label image", "i3"), ("label image", "e"),
+     ("collection", None), ("collection", "i1"), ("collection", "i2")],
+)  # fmt: skip
+def test_lookups_choose_what_comparing_every_candidate_chooses(
+    catalog: Catalog, kind: str, scope: str | None
 ) -> None:
+    """Over every form of every object and references that name none; unscoped, some name
+    several objects and some more than ten."""
     kinds = set()
-    for reference in label_references(LABELS):
-        expected = compared_label(reference, LABELS, scope)
-        assert looked_up_label(catalog, reference, scope) == expected, reference
-        kinds.add("capped" if expected[1].endswith("more)") else expected[0])
-    assert {"found", "NotFoundError"} <= kinds
-    assert ("capped" in kinds and "InputError" in kinds) == (scope is None)
-
-
-@pytest.mark.parametrize("scope", [None, "i1", "i2"])
-def test_collection_lookups_choose_what_comparing_every_collection_chooses(
-    catalog: Catalog, scope: str | None
-) -> None:
-    kinds = set()
-    for reference in collection_references(COLLECTIONS):
-        expected = compared_collection(reference, COLLECTIONS, scope)
-        assert looked_up_collection(catalog, reference, scope) == expected, reference
+    for reference in references_to(kind, LABELS, COLLECTIONS):
+        expected, found = outcomes(catalog, kind, reference, scope)
+        assert found == expected, reference
         kinds.add("capped" if expected[1].endswith("more)") else expected[0])
     assert {"found", "NotFoundError"} <= kinds
     assert ("capped" in kinds and "InputError" in kinds) == (scope is None)
@@ -221,12 +223,10 @@ def test_lookups_choose_what_comparing_chooses_for_random_names(
     collections = list({(image, name): (image, f"C{n}", name) for n, (image, name, _) in
                         enumerate(labels)}.values())  # fmt: skip
     empty_catalog.rebuild(entries(SOME_IMAGES, labels, collections))
-    for reference in [*label_references(labels), *typed]:
-        expected = compared_label(reference, labels, None)
-        assert looked_up_label(empty_catalog, reference, None) == expected, reference
-    for reference in [*collection_references(collections), *typed]:
-        expected = compared_collection(reference, collections, None)
-        assert looked_up_collection(empty_catalog, reference, None) == expected, reference
+    for kind in ("label image", "collection"):
+        for reference in [*references_to(kind, labels, collections), *typed]:
+            expected, found = outcomes(empty_catalog, kind, reference, None, labels, collections)
+            assert found == expected, reference
 
 
 def test_a_reference_to_many_lists_ten_in_the_order_of_their_qualified_references(

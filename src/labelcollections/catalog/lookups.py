@@ -4,12 +4,12 @@ A reference (``model.references``) is read every way its grammar allows, and eac
 a lookup that an index answers:
 
 * label images: ``<id>`` by the primary key, ``<name>@<version>`` by ``ix_label_images_name``
-  (name, image name, version), ``<image>/<name>@<version>`` by ``ix_label_images_order``
-  (image name, name, version); both indexes hold the listing key, so the key lookups read no
-  table rows;
-* collections: ``<id>`` by the primary key, ``<name>`` by ``ix_collections_name``,
-  ``<image>/<name>`` by the image's unique name and the (image, name) unique key; the image
-  names come from the images' primary key.
+  (name, image name, version), ``<image>/<name>@<version>`` by an index that starts with those
+  three columns (``ix_label_images_order``, ``_name`` or ``_version``); these indexes hold the
+  listing key, so the key lookups read no table rows;
+* collections: ``<id>`` by the primary key, ``<name>`` by ``ix_collections_name`` (name,
+  image id), ``<image>/<name>`` by the image's unique name and then ``ix_collections_name``
+  or the (image, name) unique key; the image names come from the images' primary key.
 
 The union of the readings, as (image name, name[, version]) keys, is every object the
 reference names: one statement counts them and returns the qualified references of the first

@@ -54,7 +54,7 @@ class CollectionForms:
 class Matches(Generic[T]):
     """What a reference names: how many objects (``count``), the qualified references of the
     first :data:`SHOWN_CANDIDATES` in the order of those references, and the object itself
-    when it is the only one (only that one is built, whatever ``count`` is)."""
+    when it is the only one (None otherwise: the others are never built)."""
 
     count: int
     first: tuple[str, ...]
