@@ -129,6 +129,11 @@ def label_id(j: int) -> str:
     return f"{j:016x}"
 
 
+def collection_id(i: int, number: int) -> str:
+    """Collection ``number`` (of ``COLLECTIONS``) of image ``i``."""
+    return f"{(1 << 62) | (2 * i + number):016x}"
+
+
 def model_sha256(model: str) -> str:
     return hashlib.sha256(model.encode()).hexdigest()
 
@@ -221,15 +226,15 @@ def _add_image(chunk: Chunk, i: int, per_image: int, reviewed: np.ndarray) -> No
         COLLECTIONS[1]: [label_id(i * per_image + s) for s in range(per_image) if reviewed[s]],
     }
     for number, (collection, labels) in enumerate(members.items()):
-        collection_id = f"{(1 << 62) | (2 * i + number):016x}"
-        record = {"attributes": {}, "id": collection_id, "image_id": image_id(i),
+        identifier = collection_id(i, number)
+        record = {"attributes": {}, "id": identifier, "image_id": image_id(i),
                   "members": labels, "name": collection,
                   "omero_collection_id": 2 * i + number + 1}  # fmt: skip
         chunk.ours["collections"].append(
-            (collection_id, image_id(i), collection, None, None, None, None, _record(record))
+            (identifier, image_id(i), collection, None, None, None, None, _record(record))
         )
         chunk.ours["memberships"].extend(
-            (collection_id, label, position) for position, label in enumerate(labels)
+            (identifier, label, position) for position, label in enumerate(labels)
         )
 
 

@@ -24,6 +24,12 @@ down.
 Before timing, each query must give the same total and the same first page on all three sides.
 Prints the median time of each query, then ``P95`` lines and the ``RATIO`` of the peer's p95 to
 ours on PostgreSQL.
+
+Before the ``P95`` lines it also prints the median time of resolving a reference (what every
+command that takes a label image or collection does) through the catalog's lookups, on both
+of our catalogs: a label image by ``<id>``, by a ``<name>@<version>`` that every image has (an
+error that lists ten of them and counts the rest) and by ``<image>/<name>@<version>``, and a
+collection by ``<id>``, ``<name>`` (every image's) and ``<image>/<name>``.
 """
 
 from __future__ import annotations
@@ -50,21 +56,27 @@ from catalog_data import (
     AUTHORS,
     CHUNK_IMAGES,
     CLASSES,
+    COLLECTIONS,
     LABEL_OMERO_ID,
     MODELS,
+    NAMES,
     OUR_COLUMNS,
     PEER_COLUMNS,
     Rows,
     check_sample,
+    collection_id,
     generate,
     image_name,
+    label_id,
     model_sha256,
 )
 from labelcollections.catalog import TOTAL_CAP, Catalog, LabelImageFilter
 from labelcollections.catalog.local_server import LocalPostgres
 from labelcollections.catalog.tables import metadata
 from labelcollections.cli.omero import FIND_KEYS
+from labelcollections.errors import InputError
 from labelcollections.formats.omero_kv import NS_LABEL_IMAGE
+from labelcollections.model.references import SHOWN_CANDIDATES, choose
 
 SERVER_SETTINGS = {
     "shared_buffers": "'2GB'",
@@ -74,6 +86,8 @@ SERVER_SETTINGS = {
 }
 """Settings a facility would give a server of this size; both sides share them."""
 PEER_TIMEOUT_SECONDS = 120
+LOOKUP_REPEATS = 20
+"""Timed resolutions of each reference per catalog (after one untimed)."""
 
 PEER_SCHEMA = """
 CREATE TABLE image (id int8 NOT NULL, name varchar(255) NOT NULL, owner_id int8 NOT NULL,
@@ -323,6 +337,81 @@ def check_answers(mix: list[Query], sides: dict[str, Callable[[Query], Answer]])
         print(f"{query.label:<100} {total:>9,}{'' if exact else '+'}")
 
 
+@dataclass(frozen=True)
+class Reference:
+    """A reference to resolve, what it is, and how many objects it names."""
+
+    kind: str
+    form: str
+    text: str
+    matches: int
+    chosen: str | None = None
+    """The id of the object it names, if it names one."""
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.form}: {self.text} ({self.matches:,} matching)"
+
+
+def reference_mix(args: argparse.Namespace) -> list[Reference]:
+    """Each form of reference to a label image and to a collection, for one image picked with
+    the seed; the ``<name>@<version>`` and ``<name>`` forms name one object of every image."""
+    i = random.Random(args.seed).randrange(args.images)
+    slot = min(6, args.per_image - 1) // 2 * 2  # nuclei@v1 with 7 or more label images each
+    key, label = f"{NAMES[slot // 2]}@v1", label_id(i * args.per_image + slot)
+    name, collection = COLLECTIONS[0], collection_id(i, 0)
+    return [
+        Reference("label image", "<id>", label, 1, label),
+        Reference("label image", "<name>@<version>", key, args.images),
+        Reference("label image", "<image>/<name>@<version>", f"{image_name(i)}/{key}", 1, label),
+        Reference("collection", "<id>", collection, 1, collection),
+        Reference("collection", "<name>", name, args.images),
+        Reference("collection", "<image>/<name>", f"{image_name(i)}/{name}", 1, collection),
+    ]
+
+
+def resolve(catalog: Catalog, reference: Reference) -> str:
+    """Resolve as the repository does: the chosen object's id, or the ambiguity error."""
+    text, kind = reference.text, reference.kind
+    try:
+        if kind == "label image":
+            return choose(text, catalog.label_matches(text), kind, "a label image").id
+        return choose(text, catalog.collection_matches(text), kind, "a collection").id
+    except InputError as error:
+        return str(error)
+
+
+def check_resolved(reference: Reference, answer: str) -> None:
+    """A single match is the object of that id or qualified name; many are an error that
+    lists ten of them and counts the others."""
+    if reference.chosen is not None:
+        right = answer == reference.chosen
+    else:
+        shown = min(reference.matches, SHOWN_CANDIDATES)
+        more = reference.matches - shown
+        suffix = f" (and {more:,} more)" if more else ""
+        right = answer.count(" or ") == shown - 1 and answer.endswith(suffix)
+    if not right:
+        sys.exit(f"{reference.label}: resolved to {answer}")
+
+
+def time_lookups(
+    catalogs: dict[str, Catalog], references: list[Reference]
+) -> dict[str, dict[str, float]]:
+    """Median ms of resolving each reference on each catalog."""
+    medians: dict[str, dict[str, float]] = {}
+    for reference in references:
+        for name, catalog in catalogs.items():
+            check_resolved(reference, resolve(catalog, reference))
+            times = []
+            for _ in range(LOOKUP_REPEATS):
+                start = time.perf_counter()
+                resolve(catalog, reference)
+                times.append((time.perf_counter() - start) * 1000)
+            medians.setdefault(reference.label, {})[name] = statistics.median(times)
+    return medians
+
+
 def ours(catalog: Catalog, page: int, exact_total: bool) -> Callable[[Query], Answer]:
     def find(query: Query) -> Answer:
         found = catalog.find(query.ours(), page, exact_total=exact_total)
@@ -397,15 +486,23 @@ def measure(args: argparse.Namespace, postgresql: Catalog, sqlite: Catalog, peer
     if timeouts:
         print(f"\nthe peer hit the {PEER_TIMEOUT_SECONDS} s statement timeout {timeouts} times"
               " (counted as that long: a lower bound)")  # fmt: skip
-    report(mix, times)
+    lookups = time_lookups({"postgresql": postgresql, "sqlite": sqlite}, reference_mix(args))
+    report(mix, times, lookups)
     peer.connection.close()
 
 
-def report(mix: list[Query], times: dict[str, dict[str, list[float]]]) -> None:
+def report(
+    mix: list[Query],
+    times: dict[str, dict[str, list[float]]],
+    lookups: dict[str, dict[str, float]],
+) -> None:
     print(f"\n{'median ms':<100} {'postgresql':>10} {'sqlite':>10} {'omero':>10}")
     for query in mix:
         medians = [statistics.median(times[side][query.label]) for side in times]
         print(f"{query.label:<100} " + " ".join(f"{m:>10.1f}" for m in medians))
+    print(f"\n{'median ms to resolve a reference':<100} {'postgresql':>10} {'sqlite':>10}")
+    for label, sides in lookups.items():
+        print(f"{label:<100} {sides['postgresql']:>10.1f} {sides['sqlite']:>10.1f}")
     p95 = {side: float(np.percentile([t for ts in times[side].values() for t in ts], 95))
            for side in times}  # fmt: skip
     print(f"P95 name=find_postgresql value={p95['postgresql']:.1f}")

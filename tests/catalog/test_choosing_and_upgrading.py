@@ -12,6 +12,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
 
 from labelcollections.catalog import (
     ENVIRONMENT_VARIABLE,
@@ -25,6 +26,7 @@ from labelcollections.catalog.local_server import LocalPostgres, free_port
 from labelcollections.catalog.schema import alembic_config, revisions, schema_state, upgrade
 from labelcollections.catalog.tables import metadata
 from labelcollections.errors import InputError
+from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.label_schema import LabelClass, LabelSchema
 from labelcollections.model.provenance import Provenance
@@ -32,6 +34,7 @@ from labelcollections.repository import Repository
 
 NewCatalog = Callable[[], str | None]
 Run = Callable[..., tuple[int, str, str]]
+NAME_INDEX = "ix_collections_name"
 
 
 @pytest.mark.parametrize(
@@ -153,6 +156,32 @@ def test_revision_0004_lists_class_names_as_the_writer_does_and_goes_back(
         assert catalog.dump() == written
     lists = {row["id"]: row["class_names"] for row in written["label_images"]}
     assert lists == {"a": "\x1fcell\x1fnucleus\x1fzelle\x1färger\x1f", "b": None, "c": None}
+
+
+def test_revision_0005_indexes_collection_names_with_their_image_and_goes_back(
+    tmp_path: Path, new_catalog: NewCatalog
+) -> None:
+    """Upgrading from 0004 makes ``ix_collections_name`` (name, image id), which a reference
+    by collection name reads (tests/catalog/test_lookups.py); going back restores (name)."""
+    image = ReferenceImage(id="img", name="raw")
+    collections = [LabelCollection(id=f"c-{name}", name=name, image_id=image.id) for name in "ab"]
+
+    def name_index(connection: Connection) -> list[str | None]:
+        found = inspect(connection).get_indexes("collections")
+        return next(index["column_names"] for index in found if index["name"] == NAME_INDEX)
+
+    with Catalog.create(new_catalog() or f"sqlite:///{tmp_path / 'c.sqlite'}") as catalog:
+        catalog.rebuild([(image, "images/raw", [], collections, [])])
+        upgraded = catalog.dump()
+        with catalog.writing() as writer:
+            assert name_index(writer.connection) == ["name", "image_id"]
+            command.downgrade(alembic_config(writer.connection), "0004")
+            assert name_index(writer.connection) == ["name"]
+            assert schema_state(writer.connection) is SchemaState.BEHIND
+            upgrade(writer.connection)
+            assert name_index(writer.connection) == ["name", "image_id"]
+        assert catalog.dump() == upgraded
+        assert catalog.collection_matches("a").first == ("raw/a",)
 
 
 def test_init_records_the_catalog_and_every_command_follows_it(

@@ -24,6 +24,7 @@ from labelcollections.catalog.engine import (
 from labelcollections.catalog.queries import FindPage, LabelImageFilter
 from labelcollections.catalog.reader import (
     CatalogReader,
+    ImageKey,
     InstanceMatch,
     InstanceSummary,
     TableRecord,
@@ -35,6 +36,7 @@ from labelcollections.errors import ConflictError, DamagedError, InputError
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.plates import Plate
+from labelcollections.model.references import Matches
 
 OWNER_KEY = "repository"
 
@@ -156,9 +158,13 @@ class Catalog:
         with self.reading() as reader:
             return reader.plates()
 
-    def image(self, name_or_id: str) -> ReferenceImage | None:
+    def image(self, name_or_id: str, by: ImageKey = "name or id") -> ReferenceImage | None:
         with self.reading() as reader:
-            return reader.image(name_or_id)
+            return reader.image(name_or_id, by)
+
+    def plate(self, name: str) -> Plate | None:
+        with self.reading() as reader:
+            return reader.plate(name)
 
     def collections(self, image_id: str | None = None) -> list[LabelCollection]:
         with self.reading() as reader:
@@ -167,6 +173,20 @@ class Catalog:
     def label_images(self, image_id: str | None = None) -> list[tuple[LabelImage, str]]:
         with self.reading() as reader:
             return reader.label_images(image_id)
+
+    def label_store_path(self, label_image_id: str) -> str | None:
+        with self.reading() as reader:
+            return reader.label_store_path(label_image_id)
+
+    def label_matches(self, reference: str, image_id: str | None = None) -> Matches[LabelImage]:
+        with self.reading() as reader:
+            return reader.label_matches(reference, image_id)
+
+    def collection_matches(
+        self, reference: str, image_id: str | None = None
+    ) -> Matches[LabelCollection]:
+        with self.reading() as reader:
+            return reader.collection_matches(reference, image_id)
 
     def find(
         self,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import or_, select, union
 from sqlalchemy.engine import Connection
 
-from labelcollections.catalog import queries
+from labelcollections.catalog import lookups, queries
 from labelcollections.catalog.label_values import label_value, stored_value
 from labelcollections.catalog.queries import FindPage, LabelImageFilter
 from labelcollections.catalog.tables import (
@@ -26,6 +26,9 @@ from labelcollections.catalog.tables import (
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
 from labelcollections.model.plates import Plate, well_path
+from labelcollections.model.references import Matches
+
+ImageKey = Literal["name or id", "name", "id"]
 
 
 @dataclass(frozen=True)
@@ -103,14 +106,21 @@ class CatalogReader:
         rows = self.connection.execute(select(plates.c.record).order_by(plates.c.name))
         return [Plate.model_validate_json(r.record) for r in rows]
 
-    def image(self, name_or_id: str) -> ReferenceImage | None:
-        """The image with this name or id."""
+    def image(self, name_or_id: str, by: ImageKey = "name or id") -> ReferenceImage | None:
+        """The image with this name or id (``by`` "name" or "id": with this name, or id)."""
+        matching = {"name": images.c.name == name_or_id, "id": images.c.id == name_or_id}
+        where = or_(*matching.values()) if by == "name or id" else matching[by]
         record = self.connection.execute(
-            select(images.c.record)
-            .where(or_(images.c.name == name_or_id, images.c.id == name_or_id))
-            .order_by(images.c.name)
+            select(images.c.record).where(where).order_by(images.c.name)
         ).first()
         return ReferenceImage.model_validate_json(record.record) if record else None
+
+    def plate(self, name: str) -> Plate | None:
+        """The plate with this name."""
+        record = self.connection.execute(
+            select(plates.c.record).where(plates.c.name == name)
+        ).scalar()
+        return None if record is None else Plate.model_validate_json(record)
 
     def collections(self, image_id: str | None = None) -> list[LabelCollection]:
         query = select(collections.c.record).order_by(collections.c.image_id, collections.c.name)
@@ -131,6 +141,24 @@ class CatalogReader:
             (LabelImage.model_validate_json(r.record), r.store_path)
             for r in self.connection.execute(query)
         ]
+
+    def label_store_path(self, label_image_id: str) -> str | None:
+        """The path of a label image below its store's ``labels/`` group."""
+        return self.connection.execute(
+            select(label_images.c.store_path).where(label_images.c.id == label_image_id)
+        ).scalar()
+
+    def label_matches(self, reference: str, image_id: str | None = None) -> Matches[LabelImage]:
+        """The label images (of image ``image_id`` only, if given) that a reference names:
+        ``<id>``, ``<name>@<version>`` or ``<image>/<name>@<version>``."""
+        return lookups.label_lookup(reference, image_id).run(self.connection)
+
+    def collection_matches(
+        self, reference: str, image_id: str | None = None
+    ) -> Matches[LabelCollection]:
+        """The collections (of image ``image_id`` only, if given) that a reference names:
+        ``<id>``, ``<name>`` or ``<image>/<name>``."""
+        return lookups.collection_lookup(reference, image_id).run(self.connection)
 
     def find(
         self,

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from labelcollections.catalog.tables import ALL_TABLES
 
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 """The revision this version of labelcollections reads and writes (the newest migration)."""
 SCRIPT_LOCATION = "labelcollections.catalog:migrations"
 RETIRED_TABLES = ("label_classes",)

@@ -86,8 +86,10 @@ collections = Table(
     Column("created", String(40)),
     Column("record", Text, nullable=False),
     UniqueConstraint("image_id", "name"),
-    Index("ix_collections_name", "name"),
+    Index("ix_collections_name", "name", "image_id"),
 )
+"""A collection's name index carries its image, so a reference by name finds each
+collection's image in the index (``catalog.lookups``)."""
 
 label_images = Table(
     "label_images",

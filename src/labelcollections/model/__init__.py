@@ -8,7 +8,7 @@ from labelcollections.model.images import Axis, LabelImage, Level, ReferenceImag
 from labelcollections.model.label_schema import LabelClass, LabelSchema, parse_label_schema
 from labelcollections.model.plates import Plate, PlateCollection, PlatePosition, Well
 from labelcollections.model.provenance import Provenance, parse_software, utc_now
-from labelcollections.model.references import choose_label
+from labelcollections.model.references import Matches, choose, choose_label
 from labelcollections.model.vocabulary import LABEL_DTYPES, Downsampling, LabelType, Method
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "LabelSchema",
     "LabelType",
     "Level",
+    "Matches",
     "Method",
     "Plate",
     "PlateCollection",
@@ -28,6 +29,7 @@ __all__ = [
     "Provenance",
     "ReferenceImage",
     "Well",
+    "choose",
     "choose_label",
     "parse_label_schema",
     "parse_software",

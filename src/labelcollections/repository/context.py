@@ -46,7 +46,7 @@ class RepositoryContext:
 
     def label_path(self, label: LabelImage) -> str:
         """The label image's path below its store's ``labels/`` group."""
-        for candidate, path in self.catalog.label_images(label.image_id):
-            if candidate.id == label.id:
-                return path
-        raise NotFoundError(label.id, "label image", "a label image of the repository")
+        path = self.catalog.label_store_path(label.id)
+        if path is None:
+            raise NotFoundError(label.id, "label image", "a label image of the repository")
+        return path

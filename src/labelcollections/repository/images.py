@@ -234,7 +234,7 @@ def present_image(
     """The image ``name`` if it is there with the pixels of ``source`` (compared by content
     hash, read in one pass); None if there is no image of that name. An image of that name
     with other pixels is a :class:`ConflictError`."""
-    known = next((found for found, _ in repo.catalog.images() if found.name == name), None)
+    known = repo.catalog.image(name, by="name")
     if known is None:
         return None
     if isinstance(source, str | Path) and looks_like_zarr(str(source)):

@@ -48,10 +48,10 @@ def plates(repo: RepositoryContext) -> list[Plate]:
 
 def plate(repo: RepositoryContext, name: str) -> Plate:
     """A plate by name."""
-    for candidate in repo.catalog.plates():
-        if candidate.name == name:
-            return candidate
-    raise NotFoundError(name, "plate", f"a plate of the repository at {repo.root}")
+    found = repo.catalog.plate(name)
+    if found is None:
+        raise NotFoundError(name, "plate", f"a plate of the repository at {repo.root}")
+    return found
 
 
 def import_store(
@@ -79,13 +79,14 @@ def import_plate(repo: RepositoryContext, plan: PlatePlan) -> PlateImport:
     Every name is checked before the first write; each field is published whole, and the
     plate last, so an interrupted import leaves complete fields and no plate.
     """
-    known = {found.name for found in repo.catalog.plates()}
-    if plan.plate.name in known:
-        raise ConflictError(plan.plate.name, "plate", "a plate not yet in this repository")
-    taken = {found.name for found, _ in repo.catalog.images()}
-    for field in plan.fields:
-        if field.image.name in taken:
-            raise ConflictError(field.image.name, "image", "an image not yet in this repository")
+    with repo.catalog.reading() as reader:
+        if reader.plate(plan.plate.name) is not None:
+            raise ConflictError(plan.plate.name, "plate", "a plate not yet in this repository")
+        for field in plan.fields:
+            if reader.image(field.image.name, by="name") is not None:
+                raise ConflictError(
+                    field.image.name, "image", "an image not yet in this repository"
+                )
     results = tuple(transfer.import_plan(repo, field) for field in plan.fields)
     save_plate(repo, plan.plate)
     return PlateImport(plan.plate, results)
@@ -141,7 +142,7 @@ def export(
     collections and tables, and the plate-level collections as RFC-8 collections of the
     fields' collections; any other name is an image
     (:func:`labelcollections.repository.transfer.export`)."""
-    found = next((p for p in repo.catalog.plates() if p.name == name), None)
+    found = repo.catalog.plate(name)
     if found is None:
         return transfer.export(repo, name, destination, ngff, overwrite=overwrite, shards=shards)
     return transfer.write_to(

@@ -1,7 +1,7 @@
 """Finding images, label images and collections by what users type.
 
-Label images and collections follow the grammar of :mod:`labelcollections.model.references`;
-images are named by their name or id.
+Label images and collections follow the grammar of :mod:`labelcollections.model.references`,
+looked up by the catalog's indexes (``catalog.lookups``); images are named by their name or id.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from labelcollections.errors import NotFoundError
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
-from labelcollections.model.references import choose_collection, choose_label
+from labelcollections.model.references import choose
 from labelcollections.repository.context import RepositoryContext
 
 
@@ -21,24 +21,18 @@ def image(repo: RepositoryContext, name_or_id: str) -> ReferenceImage:
     return found
 
 
-def image_names(repo: RepositoryContext) -> dict[str, str]:
-    """Image names by image id."""
-    return {candidate.id: candidate.name for candidate, _ in repo.catalog.images()}
-
-
 def label_image(
     repo: RepositoryContext, reference: str, image_name: str | None = None
 ) -> LabelImage:
     """A label image by ``<id>``, ``<name>@<version>`` or ``<image>/<name>@<version>``
     (among the label images of ``image_name`` only, if given)."""
     image_id = image(repo, image_name).id if image_name is not None else None
-    names = image_names(repo)
-    label, _ = choose_label(
+    return choose(
         reference,
-        ((label, names[label.image_id], None) for label, _ in repo.catalog.label_images(image_id)),
+        repo.catalog.label_matches(reference, image_id),
+        "label image",
         "<id>, <name>@<version> or <image>/<name>@<version> of a label image in the repository",
     )
-    return label
 
 
 def collection(
@@ -47,9 +41,9 @@ def collection(
     """A collection by ``<id>``, ``<name>`` or ``<image>/<name>`` (among the collections of
     ``image_name`` only, if given)."""
     image_id = image(repo, image_name).id if image_name else None
-    names = image_names(repo)
-    return choose_collection(
+    return choose(
         reference,
-        ((c, names[c.image_id]) for c in repo.catalog.collections(image_id)),
+        repo.catalog.collection_matches(reference, image_id),
+        "collection",
         "<id>, <name> or <image>/<name> of a collection in the repository",
     )

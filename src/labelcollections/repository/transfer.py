@@ -30,7 +30,6 @@ from labelcollections.repository.documents import write_collection
 from labelcollections.repository.images import (
     ImageWriting,
     check_new_image,
-    images,
     new_store,
     write_image_group,
 )
@@ -259,7 +258,7 @@ def import_plan(repo: RepositoryContext, plan: ImportPlan) -> ImportResult:
     Into a repository that already has the image (same id and pixels) only what it lacks is
     added: new label images, new collections and new members of known collections.
     """
-    known = next((known for known in images(repo) if known.id == plan.image.id), None)
+    known = repo.catalog.image(plan.image.id, by="id")
     present = [label for label, _ in repo.catalog.label_images(known.id)] if known else []
     arriving = [planned.label for planned in plan.labels]
     check_lineage(
