@@ -24,7 +24,7 @@ from labelcollections.catalog import (
 )
 from labelcollections.catalog.local_server import LocalPostgres, free_port
 from labelcollections.catalog.schema import alembic_config, revisions, schema_state, upgrade
-from labelcollections.catalog.tables import metadata
+from labelcollections.catalog.tables import label_images, metadata
 from labelcollections.errors import InputError
 from labelcollections.model.collection import LabelCollection
 from labelcollections.model.images import LabelImage, ReferenceImage
@@ -127,11 +127,22 @@ def test_revision_0003_keys_class_names_in_listing_order_and_goes_back(
         ]  # fmt: skip
 
 
+def indexes_carrying_class_lists(connection: Connection) -> set[str]:
+    """The indexes of ``label_images`` that PostgreSQL made with ``INCLUDE (class_names)``."""
+    if connection.dialect.name != "postgresql":
+        return set()
+    rows = connection.execute(
+        text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'label_images'")
+    )
+    return {name for name, definition in rows if "INCLUDE (class_names)" in definition}
+
+
 def test_revision_0004_lists_class_names_as_the_writer_does_and_goes_back(
     tmp_path: Path, new_catalog: NewCatalog
 ) -> None:
     """Upgrading from 0003 fills ``class_names`` from ``label_class_names`` exactly as the
-    writer fills it (folded, sorted by code point, names holding the separator left out)."""
+    writer fills it (folded, sorted by code point, names holding the separator left out), and
+    on PostgreSQL makes the indexes that ``tables`` says carry it."""
     url = new_catalog() or f"sqlite:///{tmp_path / 'c.sqlite'}"
     image = ReferenceImage(id="img", name="raw")
     schemas = {"a": ["Nucleus", "nucleus", "Zelle", "Ärger", "cell"], "b": [], "c": ["x\x1fy"]}
@@ -149,11 +160,21 @@ def test_revision_0004_lists_class_names_as_the_writer_does_and_goes_back(
         catalog.rebuild([(image, "images/raw", [(item, item.key) for item in labels], [], [])])
         written = catalog.dump()
         with catalog.writing() as writer:
+            carrying = indexes_carrying_class_lists(writer.connection)
             command.downgrade(alembic_config(writer.connection), "0003")
             columns = [c["name"] for c in inspect(writer.connection).get_columns("label_images")]
             assert "class_names" not in columns
+            assert indexes_carrying_class_lists(writer.connection) == set()
             upgrade(writer.connection)
+            assert indexes_carrying_class_lists(writer.connection) == carrying
         assert catalog.dump() == written
+        if catalog.url.get_backend_name() == "postgresql":
+            assert carrying == {
+                index.name for index in label_images.indexes
+                if index.dialect_options["postgresql"]["include"]
+            } == {f"ix_label_images_{name}" for name in (
+                "method", "type", "software", "software_method_type", "author", "model_sha256"
+            )}  # fmt: skip
     lists = {row["id"]: row["class_names"] for row in written["label_images"]}
     assert lists == {"a": "\x1fcell\x1fnucleus\x1fzelle\x1färger\x1f", "b": None, "c": None}
 

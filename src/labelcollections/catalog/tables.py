@@ -127,19 +127,27 @@ _ORDER = (_c.image_name, _c.name, _c.version)
 _CARRIED = (_c.method, _c.label_type, _c.software_folded, _c.software_version, _c.author_folded)
 
 
-def _filter_index(name: str, *leading: Column[Any]) -> Index:
+def _filter_index(name: str, *leading: Column[Any], class_list: bool = True) -> Index:
     """An index of ``find``: the filter column(s), the listing order, then the provenance
     columns that filters combine most (``_CARRIED``), so that a combination of filters is
-    checked inside the index whichever of them leads, without reading the table's rows."""
+    checked inside the index whichever of them leads, without reading the table's rows.
+
+    On PostgreSQL the index also carries the class list (``INCLUDE``) when a class with its
+    filter is checked there (``queries.matching``): then the candidates' table rows, scattered
+    over the table and evicted first from a busy server's buffers, are not read at all. (The
+    listing key's filters, ``class_list=False``, join ``label_class_names`` instead; SQLite,
+    whose indexes have no ``INCLUDE``, reads the rows.)"""
     keys = [*leading, *(column for column in _ORDER if column not in leading)]
-    return Index(name, *keys, *(column for column in _CARRIED if column not in keys))
+    carried = [column for column in _CARRIED if column not in keys]
+    include = ["class_names"] if class_list else []
+    return Index(name, *keys, *carried, postgresql_include=include)
 
 
-_filter_index("ix_label_images_order")
+_filter_index("ix_label_images_order", class_list=False)
 _filter_index("ix_label_images_method", _c.method)
 _filter_index("ix_label_images_type", _c.label_type)
-_filter_index("ix_label_images_version", _c.version, _c.image_name, _c.name)
-_filter_index("ix_label_images_name", _c.name, _c.image_name, _c.version)
+_filter_index("ix_label_images_version", _c.version, _c.image_name, _c.name, class_list=False)
+_filter_index("ix_label_images_name", _c.name, _c.image_name, _c.version, class_list=False)
 _filter_index("ix_label_images_software", _c.software_folded)
 _filter_index(
     "ix_label_images_software_method_type", _c.software_folded, _c.method, _c.label_type, _c.version
