@@ -84,6 +84,23 @@ def test_migrations_build_exactly_the_schema_of_the_tables(
     catalog.close()
 
 
+def classified_labels(
+    image: ReferenceImage, schemas: dict[str, list[tuple[int, str]]]
+) -> list[LabelImage]:
+    """A uint64 semantic label image per key (its id and version), with those (value, class
+    name) pairs."""
+    return [
+        LabelImage(
+            id=key, name="seg", version=key, image_id=image.id, label_type="semantic",
+            dtype="uint64", provenance=Provenance(method="manual"),
+            label_schema=LabelSchema(classes=tuple(
+                LabelClass(value=value, name=name) for value, name in names
+            )),
+        )
+        for key, names in schemas.items()
+    ]  # fmt: skip
+
+
 def test_revision_0003_keys_class_names_in_listing_order_and_goes_back(
     tmp_path: Path, new_catalog: NewCatalog
 ) -> None:
@@ -97,16 +114,7 @@ def test_revision_0003_keys_class_names_in_listing_order_and_goes_back(
         "b": [],
         "c": [(2**64 - 1, "cell")],
     }
-    labels = [
-        LabelImage(
-            id=key, name="seg", version=key, image_id=image.id, label_type="semantic",
-            dtype="uint64", provenance=Provenance(method="manual"),
-            label_schema=LabelSchema(classes=tuple(
-                LabelClass(value=value, name=name) for value, name in names
-            )),
-        )
-        for key, names in schemas.items()
-    ]  # fmt: skip
+    labels = classified_labels(image, schemas)
     with Catalog.create(url) as catalog:
         catalog.rebuild([(image, "images/raw", [(item, item.key) for item in labels], [], [])])
         upgraded = catalog.dump()
@@ -145,17 +153,8 @@ def test_revision_0004_lists_class_names_as_the_writer_does_and_goes_back(
     on PostgreSQL makes the indexes that ``tables`` says carry it."""
     url = new_catalog() or f"sqlite:///{tmp_path / 'c.sqlite'}"
     image = ReferenceImage(id="img", name="raw")
-    schemas = {"a": ["Nucleus", "nucleus", "Zelle", "Ärger", "cell"], "b": [], "c": ["x\x1fy"]}
-    labels = [
-        LabelImage(
-            id=key, name="seg", version=key, image_id=image.id, label_type="semantic",
-            provenance=Provenance(method="manual"),
-            label_schema=LabelSchema(classes=tuple(
-                LabelClass(value=value, name=name) for value, name in enumerate(names, 1)
-            )),
-        )
-        for key, names in schemas.items()
-    ]  # fmt: skip
+    names = {"a": ["Nucleus", "nucleus", "Zelle", "Ärger", "cell"], "b": [], "c": ["x\x1fy"]}
+    labels = classified_labels(image, {key: list(enumerate(n, 1)) for key, n in names.items()})
     with Catalog.create(url) as catalog:
         catalog.rebuild([(image, "images/raw", [(item, item.key) for item in labels], [], [])])
         written = catalog.dump()
