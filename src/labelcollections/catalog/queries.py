@@ -113,8 +113,9 @@ def matching(query: LabelImageFilter, *columns: ColumnElement[Any]) -> Select[An
     """``columns`` of the label images matching ``query``.
 
     A class filter with other filters than the listing key checks the class list
-    (``class_names``) of the label images that the other filters leave: reading a table row
-    costs a third of a probe of the ten-million-row class index. A class alone, or with
+    (``class_names``) of the label images that the other filters leave, inside their index on
+    PostgreSQL (``tables._filter_index``), in the table rows on SQLite: either costs less than
+    a probe of the ten-million-row class index per candidate. A class alone, or with
     filters on the listing key (image, name, version), joins ``label_class_names`` on that
     key: it follows the class name in the class index, so either table may lead the join, and
     the class index alone yields the class's label images in listing order (the page orders by
